@@ -1,0 +1,250 @@
+/**
+ * The composition root: builds every piece of a running server from a Config and an open
+ * Database, wires the HTTP routes (tracker first, then operator endpoints, then the feature
+ * modules of server/modules.ts), and owns start and graceful stop.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AccountingFlusher } from './accounting/flush.ts';
+import { Ledger } from './accounting/ledger.ts';
+import type { AppContext } from './app-context.ts';
+import { ClientAllowList } from './cache/client-allow-list.ts';
+import { TorrentRegistry } from './cache/torrent-registry.ts';
+import { UserDirectory } from './cache/user-directory.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/open-database.ts';
+import { createMetrics } from './metrics/registry.ts';
+import { createClientIpResolver } from './server/client-ip.ts';
+import type { ModuleFactory, ServerModule } from './server/module.ts';
+import { moduleFactories } from './server/modules.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
+import { createLocalEventBus, type EventBus } from './shared/events.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
+import { MemorySwarmStore } from './swarm/stores/memory.ts';
+import type { SwarmStore } from './swarm/swarm-store.ts';
+import type { TrackerDeps } from './tracker/announce.ts';
+import { createTrackerHttp } from './tracker/http/tracker-routes.ts';
+
+export interface AppOptions {
+  logger?: Logger;
+  clock?: Clock;
+  events?: EventBus;
+  swarm?: SwarmStore;
+  /** Feature modules; default: all of server/modules.ts. */
+  modules?: ModuleFactory[];
+  /** Run the flush and sweep timers (tests drive them by hand). Default true. */
+  timers?: boolean;
+}
+
+export interface App {
+  ctx: AppContext;
+  server: Server;
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Graceful stop: no new connections, in-flight requests finish, credit flushed. Leaves the database open. */
+  stop(): Promise<void>;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+export async function createApp(config: Config, db: Database, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const events = options.events ?? createLocalEventBus();
+  const now = () => clock.now();
+  const users = new UserDirectory(db.prisma, events, now);
+  const torrents = new TorrentRegistry(db.prisma, events, now);
+  const clients = new ClientAllowList(db.prisma, events);
+  await Promise.all([users.loadAll(), torrents.loadAll(), clients.load()]);
+  const peerTtl = config.tracker.interval + config.tracker.peerGrace;
+  const swarm = options.swarm ?? new MemorySwarmStore({ peerTtl });
+  const ledger = new Ledger(now);
+  const metrics = createMetrics(
+    { swarmTotals: () => swarm.totals(), flushLagSeconds: () => ledger.lagMs() / 1000, pendingCredit: () => ledger.pending },
+    { defaultMetrics: config.env !== 'test' },
+  );
+  const flusher = new AccountingFlusher({
+    prisma: db.prisma,
+    ledger,
+    logger,
+    swarmCounts: async (ids) => {
+      const keys = ids.map((id) => torrents.byId(id)?.keys[0] ?? '');
+      return swarm.scrape(keys);
+    },
+    onCompleted: (updates) => {
+      for (const u of updates) torrents.setCompleted(u.id, u.completed);
+    },
+  });
+  const tracker: TrackerDeps = {
+    users,
+    torrents,
+    clients,
+    swarm,
+    ledger,
+    clock,
+    rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour },
+    announceRateLimit: config.tracker.announceRateLimit,
+  };
+  const clientIp = createClientIpResolver(config.trustProxy);
+  const ctx: AppContext = { config, db, logger, clock, events, users, torrents, clients, swarm, ledger, flusher, metrics, clientIp, tracker };
+  const trackerHttp = createTrackerHttp(tracker, { ...config.tracker }, clientIp, metrics, logger);
+  const modules: ServerModule[] = [];
+  for (const factory of options.modules ?? moduleFactories) modules.push(await factory(ctx));
+
+  const announceAliases = new Set(config.tracker.announceAliases);
+  const timers = metrics.routeTimers;
+
+  function operatorRoute(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (path === '/healthz') {
+      res.writeHead(200, JSON_HEADERS);
+      res.end(JSON.stringify({ status: 'ok', database: db.kind, swarmStore: config.redisUrl ? 'redis' : 'memory' }));
+      return true;
+    }
+    if (path === '/metrics') {
+      if (config.metricsToken && req.headers.authorization !== `Bearer ${config.metricsToken}`) {
+        res.writeHead(401, { ...JSON_HEADERS, 'www-authenticate': 'Bearer' });
+        res.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'metrics need the operator token' } }));
+        return true;
+      }
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'metrics collection failed');
+          res.writeHead(500, JSON_HEADERS);
+          res.end('{}');
+        },
+      );
+      return true;
+    }
+    if (path === '/__perf' && config.perfProbe) {
+      const g = (globalThis as { gc?: () => void }).gc;
+      if (req.url?.includes('gc=1') && g) {
+        g();
+        g();
+      }
+      void swarm.totals().then((t) => {
+        res.writeHead(200, JSON_HEADERS);
+        res.end(JSON.stringify({ ...process.memoryUsage(), peers: t.peers, torrents: t.swarms, registered: torrents.size, users: users.size }));
+      });
+      return true;
+    }
+    return false;
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? url.length : q + 1;
+    const started = performance.now();
+    // Tracker routes first: the hot path never reaches a module.
+    if (path.startsWith('/announce') || path.startsWith('/scrape') || path.endsWith('/announce') || path.endsWith('/scrape') || announceAliases.has(path)) {
+      const route = matchTrackerPath(path, announceAliases);
+      if (route) {
+        const timer = route.kind === 'announce' ? timers.announce : timers.scrape;
+        res.once('finish', () => timer.observe((performance.now() - started) / 1000));
+        if (route.kind === 'announce') trackerHttp.announce(req, res, query, route.passkey);
+        else trackerHttp.scrape(req, res, query, route.passkey);
+        return;
+      }
+    }
+    try {
+      if (operatorRoute(req, res, path)) return;
+      for (const m of modules) {
+        if (m.handle?.(req, res, path)) {
+          const timer = m.name === 'graphql' ? timers.graphql : m.name === 'compat' ? timers.compat : timers.other;
+          res.once('finish', () => timer.observe((performance.now() - started) / 1000));
+          return;
+        }
+      }
+    } catch (err) {
+      logger.error({ err }, 'request handler failed');
+      if (!res.headersSent) res.writeHead(500, JSON_HEADERS);
+      res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'internal server error' } }));
+      return;
+    }
+    res.writeHead(404, JSON_HEADERS);
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route for ${req.method ?? 'GET'} ${path}` } }));
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    for (const m of modules) if (m.upgrade?.(req, socket, head, path)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  }
+
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000, maxHeaderSize: 16 * 1024 }, onRequest);
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  let sweeper: NodeJS.Timeout | null = null;
+  if (options.timers !== false) {
+    flusher.start(config.accounting.flushIntervalMs);
+    sweeper = setInterval(() => {
+      void swarm.sweep(Math.floor(clock.now() / 1000)).catch((err: unknown) => logger.error({ err }, 'swarm sweep failed'));
+    }, 60_000);
+    sweeper.unref();
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ctx,
+    server,
+    listen: (port = config.port, host = config.host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    stop: () => {
+      stopping ??= (async () => {
+        if (sweeper) clearInterval(sweeper);
+        const closed = new Promise<void>((resolve) => {
+          if (!server.listening) return resolve();
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+        for (const m of modules) await m.close?.().catch((err: unknown) => logger.error({ err, module: m.name }, 'module close failed'));
+        await closed;
+        clearTimeout(deadline);
+        const flushed = await flusher.stop().catch((err: unknown) => {
+          logger.error({ err }, 'final accounting flush failed');
+          return null;
+        });
+        if (flushed) logger.info({ entries: flushed.entries }, 'accounting flushed');
+        await swarm.close();
+        users.close();
+        torrents.close();
+        clients.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export interface TrackerRoute {
+  kind: 'announce' | 'scrape';
+  passkey: string | undefined;
+}
+
+/** `/announce`, `/announce/{passkey}`, `/{passkey}/announce` and configured aliases (likewise scrape). */
+export function matchTrackerPath(path: string, aliases: ReadonlySet<string>): TrackerRoute | null {
+  if (path === '/announce' || aliases.has(path)) return { kind: 'announce', passkey: undefined };
+  if (path === '/scrape' || path === '/scrape.php') return { kind: 'scrape', passkey: undefined };
+  if (path.startsWith('/announce/')) return { kind: 'announce', passkey: path.slice(10) };
+  if (path.startsWith('/scrape/')) return { kind: 'scrape', passkey: path.slice(8) };
+  if (path.endsWith('/announce') && path.lastIndexOf('/', path.length - 10) === 0) return { kind: 'announce', passkey: path.slice(1, -9) };
+  if (path.endsWith('/scrape') && path.lastIndexOf('/', path.length - 8) === 0) return { kind: 'scrape', passkey: path.slice(1, -7) };
+  return null;
+}

@@ -1,0 +1,110 @@
+/**
+ * Users as the tracker and the API need them on every request, in memory: by passkey (the
+ * announce hot path) and by id (session tokens). Loaded whole at start; a miss looks the row
+ * up once (users added by the CLI or another process) and remembers a negative answer for a
+ * while, so unknown passkeys cannot drive database load. `user.changed` events reload a row.
+ */
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Role, UserStatus } from '../generated/prisma/enums.ts';
+import type { EventBus } from '../shared/events.ts';
+
+export interface CachedUser {
+  id: number;
+  username: string;
+  passkey: string;
+  role: Role;
+  status: UserStatus;
+  canLeech: boolean;
+  tokenVersion: number;
+  /** Announce rate-limit window (minute number) and count in it. */
+  rateWindow: number;
+  rateCount: number;
+}
+
+const SELECT = { id: true, username: true, passkey: true, role: true, status: true, canLeech: true, tokenVersion: true } as const;
+const NEGATIVE_TTL_MS = 60_000;
+const NEGATIVE_MAX = 100_000;
+
+export class UserDirectory {
+  private readonly byPasskey = new Map<string, CachedUser>();
+  private readonly byIdMap = new Map<number, CachedUser>();
+  private readonly unknownPasskeys = new Map<string, number>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    events: EventBus,
+    private readonly now: () => number,
+  ) {
+    this.unsubscribe = events.subscribe((e) => {
+      if (e.type === 'user.changed') void this.reload(e.userId).catch(() => undefined);
+    });
+  }
+
+  async loadAll(): Promise<number> {
+    let cursor = 0;
+    for (;;) {
+      const rows = await this.prisma.user.findMany({ select: SELECT, where: { id: { gt: cursor } }, orderBy: { id: 'asc' }, take: 10_000 });
+      for (const row of rows) this.put(row);
+      if (rows.length < 10_000) break;
+      cursor = (rows[rows.length - 1] as { id: number }).id;
+    }
+    return this.byIdMap.size;
+  }
+
+  private put(row: Omit<CachedUser, 'rateWindow' | 'rateCount'>): CachedUser {
+    const old = this.byIdMap.get(row.id);
+    if (old && old.passkey !== row.passkey) this.byPasskey.delete(old.passkey);
+    const entry: CachedUser = { ...row, rateWindow: old?.rateWindow ?? 0, rateCount: old?.rateCount ?? 0 };
+    this.byIdMap.set(row.id, entry);
+    this.byPasskey.set(row.passkey, entry);
+    this.unknownPasskeys.delete(row.passkey);
+    return entry;
+  }
+
+  /** Re-reads one user (after a write), dropping it when deleted. */
+  async reload(userId: number): Promise<CachedUser | undefined> {
+    const row = await this.prisma.user.findUnique({ select: SELECT, where: { id: userId } });
+    if (row) return this.put(row);
+    const old = this.byIdMap.get(userId);
+    if (old) {
+      this.byIdMap.delete(userId);
+      this.byPasskey.delete(old.passkey);
+    }
+    return undefined;
+  }
+
+  /** Hot path: no I/O. */
+  peekPasskey(passkey: string): CachedUser | undefined {
+    return this.byPasskey.get(passkey);
+  }
+
+  /** A cached answer, or one database lookup (remembered, positive or negative). */
+  async byPasskeyOrLoad(passkey: string): Promise<CachedUser | undefined> {
+    const hit = this.byPasskey.get(passkey);
+    if (hit) return hit;
+    const until = this.unknownPasskeys.get(passkey);
+    if (until !== undefined && until > this.now()) return undefined;
+    const row = await this.prisma.user.findUnique({ select: SELECT, where: { passkey } });
+    if (row) return this.put(row);
+    if (this.unknownPasskeys.size >= NEGATIVE_MAX) this.unknownPasskeys.clear();
+    this.unknownPasskeys.set(passkey, this.now() + NEGATIVE_TTL_MS);
+    return undefined;
+  }
+
+  byId(id: number): CachedUser | undefined {
+    return this.byIdMap.get(id);
+  }
+
+  async byIdOrLoad(id: number): Promise<CachedUser | undefined> {
+    return this.byIdMap.get(id) ?? (await this.reload(id));
+  }
+
+  get size(): number {
+    return this.byIdMap.size;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

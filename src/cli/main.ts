@@ -1,0 +1,38 @@
+/**
+ * `npm run cli -- <command>`: administration from the shell, against the configured database
+ * (the same DATA_DIR / DATABASE_URL as the server; stop an embedded server first, PGlite is
+ * one process). Each command lives in its own file under cli/commands/.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfigOrExit, openMigratedDatabase } from '../boot.ts';
+import { createLogger } from '../shared/logger.ts';
+import { commands } from './commands.ts';
+
+const [name, ...rest] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  process.stdout.write(`usage: npm run cli -- <command> [options]\n\ncommands:\n${Object.entries(commands)
+    .map(([n, c]) => `  ${c.usage.padEnd(58)} ${c.summary}`)
+    .join('\n')}\n`);
+  process.exit(name ? 2 : 0);
+}
+let parsed;
+try {
+  parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\nusage: npm run cli -- ${command.usage}\n`);
+  process.exit(2);
+}
+const config = loadConfigOrExit();
+const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+const db = await openMigratedDatabase(config, logger);
+let code = 0;
+try {
+  await command.run({ db, config, positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined>, out: (line) => process.stdout.write(`${line}\n`) });
+} catch (err) {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  code = 1;
+} finally {
+  await db.close();
+}
+process.exit(code);

@@ -1,0 +1,198 @@
+/**
+ * Configuration: the only reader of `process.env`.
+ *
+ * Every variable is declared once below with its description, parsed and validated at start;
+ * a bad value stops the process with one line per offending variable. Unknown variables that
+ * use one of our prefixes are rejected too, so a typo never silently falls back to a default.
+ * `npm start -- --print-config` prints the effective configuration with secrets redacted.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+function cidrList(value: string): boolean {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .every((entry) => {
+      if (entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal') return true;
+      const [addr, bits] = entry.split('/');
+      if (!addr || isIP(addr) === 0) return false;
+      if (bits === undefined) return true;
+      const n = Number(bits);
+      return Number.isInteger(n) && n >= 0 && n <= (isIP(addr) === 4 ? 32 : 128);
+    });
+}
+
+/** The environment variables, each described. Keys are the variable names. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: production hides GraphiQL and refuses weak secrets'),
+  HOST: z.string().default('0.0.0.0').describe('Address the HTTP server binds to'),
+  PORT: int(0, 65535).default(8080).describe('Port of the one HTTP server (tracker, GraphQL, compat, metrics); 0 picks a free port'),
+  PUBLIC_URL: z.url().optional().describe('Base URL users reach the site at; announce URLs in downloaded .torrent files use it (default http://localhost:PORT)'),
+  DATA_DIR: z.string().default('./data').describe('Directory for the embedded database and the generated JWT secret'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional().describe('PostgreSQL connection URL; unset = embedded PGlite under DATA_DIR'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional().describe('Redis URL; set = shared swarm store, accounting, rate limits and pub/sub (several processes)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Minimum log level'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('HMAC secret for session tokens (>= 32 chars); unset = generated once and kept in DATA_DIR/jwt-secret'),
+  JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400).describe('Lifetime of a session token in seconds'),
+  AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ourbits_jwt').describe('Name of the session cookie (legacy jsonapi clients expect ourbits_jwt)'),
+  TRUST_PROXY: z.string().default('').refine(cidrList, 'must be a comma-separated list of IPs or CIDRs').describe('Proxies whose X-Forwarded-For is trusted (comma-separated IPs/CIDRs); empty = use the socket address'),
+  METRICS_TOKEN: z.string().min(16).optional().describe('If set, GET /metrics requires "Authorization: Bearer <token>"'),
+  TRACKER_ANNOUNCE_INTERVAL: int(60, 86400).default(1800).describe('Announce interval sent to clients, seconds'),
+  TRACKER_MIN_INTERVAL: int(10, 86400).default(900).describe('Minimum announce interval sent to clients, seconds'),
+  TRACKER_PEER_GRACE: int(0, 86400).default(600).describe('Seconds past the interval before a silent peer expires'),
+  TRACKER_NUMWANT_DEFAULT: int(0, 1000).default(50).describe('Peers returned when the client sends no numwant'),
+  TRACKER_NUMWANT_MAX: int(1, 1000).default(200).describe('Upper bound on numwant'),
+  TRACKER_ANNOUNCE_RATE_LIMIT: int(1, 100000).default(200).describe('Announces and scrapes per minute per passkey before HTTP 429'),
+  TRACKER_SCRAPE_MAX_HASHES: int(1, 1000).default(64).describe('Most info_hash values one scrape may ask for'),
+  TRACKER_ALLOW_IP_PARAM: bool.default(false).describe('Honour the ip/ipv4/ipv6 announce parameters (public addresses only)'),
+  TRACKER_ANNOUNCE_ALIASES: z.string().default('/announce.php').describe('Extra comma-separated paths served as announce (legacy URLs); /announce and /announce/{passkey} always are'),
+  ACCOUNTING_FLUSH_INTERVAL_MS: int(100, 600000).default(5000).describe('How often transfer accounting is written to the database, milliseconds'),
+  BONUS_PER_SEED_HOUR: z.coerce.number().min(0).max(1e6).default(1).describe('Bonus points per hour of seeding one torrent'),
+  BONUS_GIFT_TAX: z.coerce.number().min(0).max(1).default(0.1).describe('Share of a bonus gift withheld as tax (0..1); the uploader receives the rest'),
+  GRAPHIQL: bool.optional().describe('Serve GraphiQL at /graphql (default: on outside production)'),
+  WORKERS: int(1, 256).default(1).describe('Server processes to run (needs REDIS_URL when > 1)'),
+  PERF_PROBE: bool.default(false).describe('Serve GET /__perf (peer and torrent counts, memory) for the load harness in bench/; keep off in production'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Prefixes we own: a variable with one of them that is not declared above is a typo. */
+const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_'];
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  database: { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+  redisUrl: string | null;
+  logLevel: Env['LOG_LEVEL'];
+  auth: { jwtSecret: string; jwtTtlSeconds: number; cookieName: string; cookieSecure: boolean };
+  trustProxy: string[];
+  metricsToken: string | null;
+  tracker: {
+    interval: number;
+    minInterval: number;
+    peerGrace: number;
+    numwantDefault: number;
+    numwantMax: number;
+    announceRateLimit: number;
+    scrapeMaxHashes: number;
+    allowIpParam: boolean;
+    announceAliases: string[];
+  };
+  accounting: { flushIntervalMs: number; bonusPerSeedHour: number; giftTax: number };
+  graphiql: boolean;
+  workers: number;
+  perfProbe: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the JWT secret kept in the data dir, creating it (0600) on first start. */
+function persistedSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export interface LoadConfigOptions {
+  /** Tests pass in-memory databases: no data dir is created and no secret file written. */
+  inMemory?: boolean;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+  const declared = new Set(Object.keys(envSchema.shape));
+  const unknown = Object.keys(source).filter((k) => OWN_PREFIXES.some((p) => k.startsWith(p)) && !declared.has(k));
+  const input: Record<string, string> = {};
+  for (const key of declared) {
+    const value = source[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = envSchema.safeParse(input);
+  const problems = unknown.map((k) => `${k}: unknown variable (see README "Configuration")`);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  }
+  if (parsed.success) {
+    const e = parsed.data;
+    if (e.TRACKER_MIN_INTERVAL > e.TRACKER_ANNOUNCE_INTERVAL) problems.push('TRACKER_MIN_INTERVAL: must not exceed TRACKER_ANNOUNCE_INTERVAL');
+    if (e.TRACKER_NUMWANT_DEFAULT > e.TRACKER_NUMWANT_MAX) problems.push('TRACKER_NUMWANT_DEFAULT: must not exceed TRACKER_NUMWANT_MAX');
+    if (e.WORKERS > 1 && !e.REDIS_URL) problems.push('WORKERS: more than one worker needs REDIS_URL (shared swarms, accounting and rate limits)');
+    if (e.WORKERS > 1 && !e.DATABASE_URL) problems.push('WORKERS: more than one worker needs DATABASE_URL (PGlite is one process)');
+    if (e.NODE_ENV === 'production' && e.JWT_SECRET !== undefined && new Set(e.JWT_SECRET).size < 10) {
+      problems.push('JWT_SECRET: too predictable for production (use 32+ random characters)');
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    dataDir,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: options.inMemory ? null : join(dataDir, 'pglite') },
+    redisUrl: e.REDIS_URL ?? null,
+    logLevel: e.LOG_LEVEL,
+    auth: {
+      jwtSecret: e.JWT_SECRET ?? (options.inMemory ? randomBytes(48).toString('base64url') : persistedSecret(dataDir)),
+      jwtTtlSeconds: e.JWT_TTL_SECONDS,
+      cookieName: e.AUTH_COOKIE_NAME,
+      cookieSecure: publicUrl.startsWith('https://'),
+    },
+    trustProxy: e.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
+    metricsToken: e.METRICS_TOKEN ?? null,
+    tracker: {
+      interval: e.TRACKER_ANNOUNCE_INTERVAL,
+      minInterval: e.TRACKER_MIN_INTERVAL,
+      peerGrace: e.TRACKER_PEER_GRACE,
+      numwantDefault: e.TRACKER_NUMWANT_DEFAULT,
+      numwantMax: e.TRACKER_NUMWANT_MAX,
+      announceRateLimit: e.TRACKER_ANNOUNCE_RATE_LIMIT,
+      scrapeMaxHashes: e.TRACKER_SCRAPE_MAX_HASHES,
+      allowIpParam: e.TRACKER_ALLOW_IP_PARAM,
+      announceAliases: e.TRACKER_ANNOUNCE_ALIASES.split(',').map((s) => s.trim()).filter((s) => s.startsWith('/')),
+    },
+    accounting: { flushIntervalMs: e.ACCOUNTING_FLUSH_INTERVAL_MS, bonusPerSeedHour: e.BONUS_PER_SEED_HOUR, giftTax: e.BONUS_GIFT_TAX },
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    workers: e.WORKERS,
+    perfProbe: e.PERF_PROBE,
+  };
+}
+
+/** The effective configuration as printable text, secrets and credentials redacted. */
+export function describeConfig(config: Config): string {
+  const redactUrl = (url: string) => url.replace(/\/\/([^@/]*)@/, '//<redacted>@');
+  const shown = {
+    ...config,
+    database: config.database.kind === 'postgres' ? { kind: 'postgres', url: redactUrl(config.database.url) } : config.database,
+    redisUrl: config.redisUrl ? redactUrl(config.redisUrl) : null,
+    auth: { ...config.auth, jwtSecret: '<redacted>' },
+    metricsToken: config.metricsToken ? '<redacted>' : null,
+  };
+  const lines = [JSON.stringify(shown, null, 2), '', 'Variables:'];
+  for (const [key, schema] of Object.entries(envSchema.shape)) lines.push(`  ${key}: ${schema.description ?? ''}`);
+  return lines.join('\n');
+}

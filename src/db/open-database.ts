@@ -1,0 +1,141 @@
+/**
+ * Opens the database for the configured backend: PGlite (Postgres in WASM, in-process, under
+ * DATA_DIR or in memory for tests) or PostgreSQL (DATABASE_URL). Both run the same Prisma
+ * client through a driver adapter, and nothing else in the program branches on the backend.
+ *
+ * PGlite is single-process: a lock file in its directory names the owning PID, so a second
+ * server on the same directory is refused with a clear message, and a stale lock left by a
+ * killed process is recovered from (PGlite otherwise aborts on the stale postmaster.pid).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { instrumentAdapter, type QueryCounter } from './adapter-shim.ts';
+
+export type DatabaseConfig = { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+
+/** Runs one SQL script (several statements) outside Prisma: migrations and tests use it. */
+export type ExecScript = (sql: string) => Promise<void>;
+/** Runs one parameterised query outside Prisma and returns its rows. */
+export type RawQuery = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+export interface Session {
+  exec: ExecScript;
+  query: RawQuery;
+}
+
+export interface Database extends Session {
+  kind: 'pglite' | 'postgres';
+  prisma: PrismaClient;
+  /** Statement counter for tests and the jsonapi debug envelope. */
+  queries: QueryCounter;
+  /** Runs `fn` on one connection (session-level locks and transactions need it). */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class DatabaseLockedError extends Error {
+  constructor(dir: string, pid: number) {
+    super(`the data directory ${dir} is in use by process ${pid}; stop it first, or point DATA_DIR elsewhere (several processes need DATABASE_URL)`);
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function takeLock(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, 'opentracker.lock');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) throw new DatabaseLockedError(dir, pid);
+    // The owner died without closing PGlite: its postmaster.pid would make PGlite abort.
+    rmSync(join(dir, 'postmaster.pid'), { force: true });
+  }
+  writeFileSync(lock, `${process.pid}\n`);
+  return () => rmSync(lock, { force: true });
+}
+
+async function openPglite(dataDir: string | null): Promise<Database> {
+  const release = dataDir ? takeLock(dataDir) : () => undefined;
+  let pg: PGlite;
+  try {
+    pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const { factory, counter } = instrumentAdapter(new PrismaPGlite(pg), { convertBytes: true });
+  const prisma = new PrismaClient({ adapter: factory });
+  let closed = false;
+  const session: Session = {
+    exec: async (sql) => {
+      await pg.exec(sql);
+    },
+    query: async <T>(sql: string, params: unknown[] = []) => (await pg.query<T>(sql, params)).rows,
+  };
+  return {
+    kind: 'pglite',
+    prisma,
+    queries: counter,
+    ...session,
+    withSession: (fn) => fn(session),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pg.close();
+      release();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const { factory, counter } = instrumentAdapter(new PrismaPg({ connectionString: url, max: 10 }), { convertBytes: false });
+  const prisma = new PrismaClient({ adapter: factory });
+  let closed = false;
+  return {
+    kind: 'postgres',
+    prisma,
+    queries: counter,
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    query: async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[],
+    withSession: async (fn) => {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+export function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir);
+}

@@ -1,0 +1,4 @@
+/** The feature modules mounted on the server, in matching order (see server/module.ts). */
+import type { ModuleFactory } from './module.ts';
+
+export const moduleFactories: ModuleFactory[] = [];

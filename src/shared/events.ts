@@ -1,0 +1,30 @@
+/**
+ * Domain events that keep the in-memory caches (users, passkeys, torrents, client allow-list)
+ * fresh. Whoever writes such a row publishes the event after the write commits; in a
+ * multi-process deployment the bus is bridged over Redis so every process sees it.
+ */
+import { EventEmitter } from 'node:events';
+
+export type DomainEvent =
+  | { type: 'user.changed'; userId: number }
+  | { type: 'torrent.changed'; torrentId: number }
+  | { type: 'clients.changed' };
+
+export interface EventBus {
+  publish(event: DomainEvent): void;
+  subscribe(listener: (event: DomainEvent) => void): () => void;
+}
+
+export function createLocalEventBus(): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    publish: (event) => {
+      emitter.emit('event', event);
+    },
+    subscribe: (listener) => {
+      emitter.on('event', listener);
+      return () => emitter.off('event', listener);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Live peer state per torrent. Knows nothing of users beyond their id, of HTTP, or of the
+ * database. Implementations (stores/memory.ts, stores/redis.ts) MUST all pass the contract
+ * suite in test/swarm/swarm-store.contract.ts:
+ *
+ * - A peer session is identified by (infoHash, peerId, userId, keyHash). Announces of one
+ *   session over IPv4 and IPv6 (dual stack) update the same session: it holds up to one
+ *   address per family, is counted once in seeders/leechers, and is never returned to itself.
+ * - `announce` stores the announced counters as the session's new baseline and returns the
+ *   previous baseline (`previous`, null for a new session) so the caller can credit deltas.
+ * - `event=stopped` removes the announcing family's address at once; the session ends when it
+ *   has no address left (WebRTC sessions, which have none, end at once).
+ * - A seeder is given leechers only; a leecher is given seeders and leechers. HTTP sessions are
+ *   only ever given HTTP peers and WebRTC sessions WebRTC peers; counts include both.
+ * - `sweep(now)` drops addresses not announced for `peerTtl` seconds, and sessions left with
+ *   none. Counts always equal the stored sessions.
+ * - Calls for one info hash are atomic with respect to each other.
+ */
+import type { AnnounceEvent } from '../tracker/protocol/types.ts';
+
+export interface PeerAnnounce {
+  /** 20-byte binary string. */
+  infoHash: string;
+  /** 20-byte binary string. */
+  peerId: string;
+  userId: number;
+  keyHash: number;
+  /** 4 or 16 address bytes; null for a WebRTC (WebSocket tracker) peer. */
+  ip: Buffer | null;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event: AnnounceEvent;
+  /** Unix seconds. */
+  now: number;
+}
+
+export interface PeerWant {
+  numwant: number;
+  /** Also return the peer ids aligned with the compact lists (non-compact responses). */
+  peerIds: boolean;
+}
+
+export interface PreviousSession {
+  uploaded: number;
+  downloaded: number;
+  seeder: boolean;
+  /** The session announced left > 0 at some point (a later `completed` is genuine). */
+  everLeecher: boolean;
+  /** Unix seconds of the session's previous announce. */
+  lastSeen: number;
+}
+
+export interface SwarmCounts {
+  seeders: number;
+  leechers: number;
+}
+
+export interface AnnounceResult extends SwarmCounts {
+  previous: PreviousSession | null;
+  /** Compact IPv4 peers, 6 bytes each. */
+  peers4: Buffer;
+  /** Compact IPv6 peers, 18 bytes each. */
+  peers6: Buffer;
+  /** With want.peerIds: 20 bytes per entry of peers4 / peers6. */
+  ids4: Buffer | null;
+  ids6: Buffer | null;
+  /** For WebRTC sessions: peer ids (binary strings) of other WebRTC peers to send offers to. */
+  rtcPeerIds: string[];
+}
+
+export interface SwarmTotals {
+  swarms: number;
+  peers: number;
+  seeders: number;
+  leechers: number;
+}
+
+export interface SwarmStore {
+  announce(peer: PeerAnnounce, want: PeerWant): Promise<AnnounceResult>;
+  /** Ends a session (WebSocket closed); returns its last baseline, if it existed. */
+  remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null>;
+  /** Counts for each hash, in order; zero counts for swarms without peers. */
+  scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]>;
+  /** Drops expired addresses and sessions; returns the number of sessions removed. */
+  sweep(now: number): Promise<number>;
+  totals(): Promise<SwarmTotals>;
+  /** The `limit` swarms with the most peers, busiest first. */
+  busiest(limit: number): Promise<Array<SwarmCounts & { infoHash: string }>>;
+  close(): Promise<void>;
+}

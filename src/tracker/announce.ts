@@ -1,0 +1,137 @@
+/**
+ * Transport-agnostic tracker logic (HTTP and WebSocket share it): private-tracker gates,
+ * the swarm update, and credit appended to the ledger. No database access on a warm path:
+ * users, torrents and the client allow-list are in-memory caches; a cold miss costs one
+ * lookup, remembered either way.
+ */
+import { computeCredit, type CreditRules } from '../accounting/deltas.ts';
+import type { Ledger } from '../accounting/ledger.ts';
+import type { ClientAllowList } from '../cache/client-allow-list.ts';
+import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
+import type { CachedUser, UserDirectory } from '../cache/user-directory.ts';
+import type { AnnounceResult, SwarmStore } from '../swarm/swarm-store.ts';
+import type { Clock } from '../shared/clock.ts';
+import { TrackerFailure } from './errors.ts';
+import { AnnounceEvent } from './protocol/types.ts';
+
+export interface TrackerDeps {
+  users: UserDirectory;
+  torrents: TorrentRegistry;
+  clients: ClientAllowList;
+  swarm: SwarmStore;
+  ledger: Ledger;
+  clock: Clock;
+  rules: CreditRules;
+  announceRateLimit: number;
+  /** Called after a swarm changed (subscriptions coalesce these). */
+  onSwarmChange?: (torrent: CachedTorrent) => void;
+}
+
+export interface PeerInput {
+  passkey: string;
+  infoHash: string;
+  peerId: string;
+  keyHash: number;
+  ip: Buffer | null;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event: AnnounceEvent;
+  numwant: number;
+  peerIds: boolean;
+}
+
+export interface AnnounceOutcome {
+  torrent: CachedTorrent;
+  result: AnnounceResult;
+}
+
+/** Counts one request against the passkey's per-minute budget (announces and scrapes). */
+function consumeRate(user: CachedUser, limit: number, nowMs: number): void {
+  const minute = Math.floor(nowMs / 60_000);
+  if (user.rateWindow !== minute) {
+    user.rateWindow = minute;
+    user.rateCount = 0;
+  }
+  user.rateCount++;
+  if (user.rateCount > limit) throw new TrackerFailure(`too many announces: at most ${limit} per minute per passkey`, 1);
+}
+
+export async function resolveUser(deps: TrackerDeps, passkey: string): Promise<CachedUser> {
+  const user = deps.users.peekPasskey(passkey) ?? (await deps.users.byPasskeyOrLoad(passkey));
+  if (!user) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)');
+  if (user.status === 'BANNED') throw new TrackerFailure('your account is banned');
+  if (user.status === 'DISABLED') throw new TrackerFailure('your account is disabled: contact the staff');
+  consumeRate(user, deps.announceRateLimit, deps.clock.now());
+  return user;
+}
+
+export async function resolveTorrent(deps: TrackerDeps, infoHash: string): Promise<CachedTorrent> {
+  const torrent = deps.torrents.peek(infoHash) ?? (await deps.torrents.getOrLoad(infoHash));
+  if (!torrent || torrent.status === 'DELETED') throw new TrackerFailure('torrent not registered with this tracker');
+  if (torrent.status === 'PENDING') throw new TrackerFailure('torrent is awaiting moderation and cannot be announced yet');
+  return torrent;
+}
+
+export async function announce(deps: TrackerDeps, input: PeerInput): Promise<AnnounceOutcome> {
+  const user = await resolveUser(deps, input.passkey);
+  if (!deps.clients.allows(input.peerId)) throw new TrackerFailure('your BitTorrent client is not allowed on this tracker: see the site rules for allowed clients');
+  const torrent = await resolveTorrent(deps, input.infoHash);
+  if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw new TrackerFailure('downloading is disabled for your account: contact the staff');
+  const now = Math.floor(deps.clock.now() / 1000);
+  const result = await deps.swarm.announce(
+    {
+      // One swarm per torrent, whichever of its hashes (v1, truncated v2) the client announced.
+      infoHash: torrent.keys[0] as string,
+      peerId: input.peerId,
+      userId: user.id,
+      keyHash: input.keyHash,
+      ip: input.ip,
+      port: input.port,
+      uploaded: input.uploaded,
+      downloaded: input.downloaded,
+      left: input.left,
+      event: input.event,
+      now,
+    },
+    { numwant: input.numwant, peerIds: input.peerIds },
+  );
+  const credit = computeCredit(
+    { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
+    deps.rules,
+  );
+  deps.ledger.append(user.id, torrent.id, credit, now);
+  deps.onSwarmChange?.(torrent);
+  return { torrent, result };
+}
+
+/** A peer session that ended without an announce (WebSocket closed): credit nothing new, free its slot. */
+export async function dropSession(deps: TrackerDeps, infoHash: string, peerId: string, userId: number, keyHash: number): Promise<void> {
+  const torrent = deps.torrents.peek(infoHash);
+  if (!torrent) return;
+  const prev = await deps.swarm.remove(torrent.keys[0] as string, peerId, userId, keyHash);
+  if (prev) {
+    deps.ledger.touch(torrent.id);
+    deps.onSwarmChange?.(torrent);
+  }
+}
+
+export interface ScrapeOutcome {
+  infoHash: string;
+  seeders: number;
+  leechers: number;
+  completed: number;
+}
+
+export async function scrape(deps: TrackerDeps, passkey: string, infoHashes: string[]): Promise<ScrapeOutcome[]> {
+  await resolveUser(deps, passkey);
+  const unique = [...new Set(infoHashes)];
+  const known: Array<{ key: string; torrent: CachedTorrent }> = [];
+  for (const key of unique) {
+    const torrent = deps.torrents.peek(key) ?? (await deps.torrents.getOrLoad(key));
+    if (torrent && torrent.status === 'ACTIVE') known.push({ key, torrent });
+  }
+  const counts = await deps.swarm.scrape(known.map((k) => k.torrent.keys[0] as string));
+  return known.map((k, i) => ({ infoHash: k.key, seeders: counts[i]?.seeders ?? 0, leechers: counts[i]?.leechers ?? 0, completed: k.torrent.completed }));
+}

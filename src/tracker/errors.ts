@@ -1,0 +1,14 @@
+/**
+ * The only errors whose message reaches a BitTorrent client. Anything else thrown on the
+ * tracker path is logged and answered with a generic "internal server error".
+ */
+export class TrackerFailure extends Error {
+  override name = 'TrackerFailure';
+  constructor(
+    message: string,
+    /** For rate limiting (BEP 31): minutes the client should wait. */
+    readonly retryInMinutes?: number,
+  ) {
+    super(message);
+  }
+}

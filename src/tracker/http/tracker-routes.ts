@@ -1,0 +1,138 @@
+/**
+ * HTTP announce and scrape: parse (pure), run the tracker logic, answer bencoded. Failures a
+ * client can act on are `failure reason` with HTTP 200 (what clients display); the rate limit
+ * is HTTP 429 with BEP 31 `retry in`; anything unexpected is logged and answered generically.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Metrics } from '../../metrics/registry.ts';
+import type { ClientIpResolver } from '../../server/client-ip.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { redactPath } from '../../shared/logger.ts';
+import { announce, scrape, type TrackerDeps } from '../announce.ts';
+import { TrackerFailure } from '../errors.ts';
+import { encodeAnnounce, encodeFailure, encodePeerList, encodeScrape, type DictPeer } from '../protocol/bencode-response.ts';
+import { bytesToIp } from '../protocol/ip.ts';
+import { AnnounceEvent } from '../protocol/types.ts';
+import { parseAnnounce, parseScrape, type ParseOptions } from './parse-announce.ts';
+
+export interface TrackerHttpOptions extends ParseOptions {
+  interval: number;
+  minInterval: number;
+}
+
+const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } as const;
+
+function send(res: ServerResponse, status: number, body: Buffer): void {
+  res.writeHead(status, { ...TEXT_HEADERS, 'content-length': body.length });
+  res.end(body);
+}
+
+function dictPeers(compact: Buffer, ids: Buffer | null, width: number, noPeerId: boolean): DictPeer[] {
+  const out: DictPeer[] = [];
+  for (let o = 0, n = 0; o < compact.length; o += width, n++) {
+    const addr = compact.subarray(o, o + width - 2);
+    out.push({ ip: bytesToIp(addr), port: compact.readUInt16BE(o + width - 2), peerId: noPeerId || !ids ? null : ids.subarray(n * 20, n * 20 + 20).toString('latin1') });
+  }
+  return out;
+}
+
+export interface TrackerHttp {
+  announce(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined): void;
+  scrape(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined): void;
+}
+
+export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, ip: ClientIpResolver, metrics: Metrics, logger: Logger): TrackerHttp {
+  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }) => {
+    if (err instanceof TrackerFailure) {
+      if (err.retryInMinutes !== undefined) {
+        metrics.announces.rateLimited.inc();
+        res.setHeader('retry-after', String(err.retryInMinutes * 60));
+        send(res, 429, encodeFailure(err.message, err.retryInMinutes));
+      } else {
+        counters.failure.inc();
+        send(res, 200, encodeFailure(err.message));
+      }
+      return;
+    }
+    metrics.announces.error.inc();
+    logger.error({ err, url: redactPath(url) }, 'tracker request failed');
+    send(res, 200, encodeFailure('internal server error, please retry later'));
+  };
+
+  return {
+    announce(req, res, query, pathPasskey) {
+      const url = req.url as string;
+      let parsed;
+      try {
+        parsed = parseAnnounce(url, query, pathPasskey, opts);
+      } catch (err) {
+        fail(res, err, url, metrics.announces);
+        return;
+      }
+      const req2 = parsed;
+      announce(deps, {
+        passkey: req2.passkey,
+        infoHash: req2.infoHash,
+        peerId: req2.peerId,
+        keyHash: req2.keyHash,
+        ip: req2.ipParam ?? ip.bytes(req),
+        port: req2.port,
+        uploaded: req2.uploaded,
+        downloaded: req2.downloaded,
+        left: req2.left,
+        event: req2.event,
+        numwant: req2.event === AnnounceEvent.Stopped ? 0 : req2.numwant,
+        peerIds: !req2.compact,
+      }).then(
+        ({ torrent, result }) => {
+          metrics.announces.ok.inc();
+          let peers = result.peers4;
+          let peers6 = result.peers6;
+          let encoded = false;
+          if (!req2.compact) {
+            peers = encodePeerList([...dictPeers(result.peers4, result.ids4, 6, req2.noPeerId), ...dictPeers(result.peers6, result.ids6, 18, req2.noPeerId)]);
+            peers6 = Buffer.alloc(0);
+            encoded = true;
+          }
+          send(
+            res,
+            200,
+            encodeAnnounce({
+              complete: result.seeders,
+              downloaded: torrent.completed,
+              incomplete: result.leechers,
+              interval: opts.interval,
+              minInterval: opts.minInterval,
+              peers,
+              peers6,
+              peersEncoded: encoded,
+            }),
+          );
+        },
+        (err: unknown) => {
+          fail(res, err, url, metrics.announces);
+        },
+      );
+    },
+
+    scrape(req, res, query, pathPasskey) {
+      const url = req.url as string;
+      let parsed;
+      try {
+        parsed = parseScrape(url, query, pathPasskey, opts);
+      } catch (err) {
+        fail(res, err, url, metrics.scrapes);
+        return;
+      }
+      scrape(deps, parsed.passkey, parsed.infoHashes).then(
+        (rows) => {
+          metrics.scrapes.ok.inc();
+          send(res, 200, encodeScrape(rows.map((r) => ({ infoHash: r.infoHash, complete: r.seeders, incomplete: r.leechers, downloaded: r.completed }))));
+        },
+        (err: unknown) => {
+          fail(res, err, url, metrics.scrapes);
+        },
+      );
+    },
+  };
+}

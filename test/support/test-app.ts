@@ -1,0 +1,87 @@
+/**
+ * Starts the real server for a test: in-memory PGlite by default, or (in the vitest `postgres`
+ * project) a fresh database on the server named by DATABASE_URL, created here and dropped on
+ * stop; migrations applied,
+ * listening on an ephemeral port of 127.0.0.1.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createApp, type App, type AppOptions } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openDatabase, type Database } from '../../src/db/open-database.ts';
+import { createLogger } from '../../src/shared/logger.ts';
+
+export interface TestApp {
+  app: App;
+  db: Database;
+  config: Config;
+  url: string;
+  port: number;
+  /** Stops the app (graceful: final flush) and the database. */
+  stop(): Promise<void>;
+}
+
+/** True in the vitest `postgres` project (DATABASE_URL set); otherwise tests use PGlite. */
+export const onPostgres = process.env.OT_TEST_BACKEND === 'postgres' && Boolean(process.env.DATABASE_URL);
+
+/** A fresh PostgreSQL database on DATABASE_URL's server, or null to use in-memory PGlite. */
+export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const base = process.env.DATABASE_URL;
+  if (!onPostgres || !base) return null;
+  const name = `ot_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** An open, migrated test database (PGlite in memory or a fresh PostgreSQL database). */
+export async function openTestDatabase(): Promise<{ db: Database; url: string | null; close(): Promise<void> }> {
+  const pgdb = await freshPostgres();
+  const db = await openDatabase(pgdb ? { kind: 'postgres', url: pgdb.url } : { kind: 'pglite', dataDir: null });
+  await migrate(db);
+  return {
+    db,
+    url: pgdb?.url ?? null,
+    close: async () => {
+      await db.close();
+      await pgdb?.drop();
+    },
+  };
+}
+
+export function testConfig(env: Record<string, string> = {}, databaseUrl: string | null = null): Config {
+  const { DATABASE_URL: _ignored, REDIS_URL: _r, ...rest } = env;
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...rest }, { inMemory: true });
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
+  const test = await openTestDatabase();
+  const config = testConfig(env, test.url);
+  const app = await createApp(config, test.db, { logger: createLogger('silent'), ...options });
+  const address = await app.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    db: test.db,
+    config: { ...config, publicUrl: url },
+    url,
+    port: address.port,
+    stop: async () => {
+      await app.stop();
+      await test.close();
+    },
+  };
+}

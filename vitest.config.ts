@@ -1,0 +1,21 @@
+/**
+ * Two projects: `embedded` runs every test on PGlite (the default backend, everywhere), and
+ * `postgres` runs the integration suites (*.int.test.ts, *.e2e.test.ts) again on the PostgreSQL
+ * server named by DATABASE_URL, when it is set (.ci/run sets it). Redis-backed suites skip
+ * themselves without REDIS_URL.
+ */
+import { defineConfig } from 'vitest/config';
+
+const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 120_000 };
+
+export default defineConfig({
+  test: {
+    maxWorkers: 2,
+    projects: [
+      { test: { ...shared, name: 'embedded', include: ['test/**/*.test.ts'], env: { OT_TEST_BACKEND: 'pglite' } } },
+      ...(process.env.DATABASE_URL
+        ? [{ test: { ...shared, name: 'postgres', include: ['test/**/*.int.test.ts', 'test/**/*.e2e.test.ts'], env: { OT_TEST_BACKEND: 'postgres' } } }]
+        : []),
+    ],
+  },
+});
