@@ -7,14 +7,14 @@ export interface CommandContext {
   config: Config;
   positionals: string[];
   values: Record<string, string | boolean | undefined>;
-  out(line: string): void;
+  out: (line: string) => void;
 }
 
 export interface Command {
   usage: string;
   summary: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(ctx: CommandContext): Promise<void>;
+  run: (ctx: CommandContext) => Promise<void>;
 }
 
 export class UsageError extends Error {

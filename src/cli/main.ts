@@ -6,13 +6,14 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit, openMigratedDatabase } from '../boot.ts';
 import { createLogger } from '../shared/logger.ts';
+import { UsageError } from './command.ts';
 import { commands } from './commands.ts';
 
 const [name, ...rest] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;
 if (!command) {
   process.stdout.write(`usage: npm run cli -- <command> [options]\n\ncommands:\n${Object.entries(commands)
-    .map(([n, c]) => `  ${c.usage.padEnd(58)} ${c.summary}`)
+    .map(([, c]) => `  ${c.usage.padEnd(58)} ${c.summary}`)
     .join('\n')}\n`);
   process.exit(name ? 2 : 0);
 }
@@ -31,7 +32,8 @@ try {
   await command.run({ db, config, positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined>, out: (line) => process.stdout.write(`${line}\n`) });
 } catch (err) {
   process.stderr.write(`error: ${(err as Error).message}\n`);
-  code = 1;
+  if (err instanceof UsageError) process.stderr.write(`usage: npm run cli -- ${command.usage}\n`);
+  code = err instanceof UsageError ? 2 : 1;
 } finally {
   await db.close();
 }

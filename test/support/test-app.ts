@@ -67,11 +67,12 @@ export function testConfig(env: Record<string, string> = {}, databaseUrl: string
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...rest }, { inMemory: true });
 }
 
-export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions & { host?: string } = {}): Promise<TestApp> {
   const test = await openTestDatabase();
   const config = testConfig(env, test.url);
-  const app = await createApp(config, test.db, { logger: createLogger('silent'), ...options });
-  const address = await app.listen(0, '127.0.0.1');
+  const { host = '127.0.0.1', ...appOptions } = options;
+  const app = await createApp(config, test.db, { logger: createLogger('silent'), ...appOptions });
+  const address = await app.listen(0, host);
   const url = `http://127.0.0.1:${address.port}`;
   return {
     app,

@@ -5,8 +5,8 @@ export const inviteCreate: Command = {
   usage: 'invite create [--days N] [--by <username>]',
   summary: 'create an invite code for registration',
   options: { days: { type: 'string' }, by: { type: 'string' } },
-  async run({ db, positionals, values, out }) {
-    if (positionals[0] !== 'create') throw new UsageError(`usage: ${this.usage}`);
+  run: async ({ db, positionals, values, out }) => {
+    if (positionals[0] !== 'create') throw new UsageError('unknown subcommand');
     const days = values.days === undefined ? 7 : Number(values.days);
     if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError('--days must be a whole number from 1 to 365');
     let inviterId: number | null = null;

@@ -5,7 +5,7 @@ export const migrateCommand: Command = {
   usage: 'migrate',
   summary: 'apply pending database migrations (also done at every start)',
   options: {},
-  async run({ db, out }) {
+  run: async ({ db, out }) => {
     // boot already applied pending migrations before any command runs; report the state.
     const rows = await db.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY migration_name');
     out(`database ${db.kind}: ${rows.length} of ${readMigrations().length} migrations applied, schema up to date`);

@@ -8,9 +8,9 @@ export const userAdd: Command = {
   usage: 'user add <name> --password <pw> [--role user|uploader|moderator|admin]',
   summary: 'create an account and print its passkey',
   options: { password: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' } },
-  async run({ db, positionals, values, out }) {
+  run: async ({ db, positionals, values, out }) => {
     const [sub, username] = positionals;
-    if (sub !== 'add' || !username) throw new UsageError(`usage: ${this.usage}`);
+    if (sub !== 'add' || !username) throw new UsageError('unknown subcommand');
     const password = values.password;
     if (typeof password !== 'string') throw new UsageError('--password is required');
     const role = typeof values.role === 'string' ? values.role.toLowerCase() : 'user';

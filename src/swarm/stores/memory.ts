@@ -277,7 +277,9 @@ export class MemorySwarmStore implements SwarmStore {
       this.peers++;
       if ((this.tableUsed + this.tableDeleted) * 10 > this.table.length * 6) this.growTable();
     }
-    return this.select(swarm, slot, want);
+    const result = this.select(swarm, slot, want);
+    result.previous = previous;
+    return result;
   }
 
   private update(swarm: Swarm, slot: number, c: Chunk, i: number, peer: PeerAnnounce, v6: boolean, fresh = false): void {
@@ -321,8 +323,8 @@ export class MemorySwarmStore implements SwarmStore {
     const S = selfFlags & F_SEEDER ? 0 : seeders.length;
     const total = S + leechers.length;
     const numwant = want.numwant;
-    if (numwant === 0 || total <= 1) return result;
-    const cap = numwant < total ? numwant : total;
+    if (numwant === 0 || total === 0) return result;
+    const cap = numwant < total ? numwant : total; // self may be among them: at most cap written
     const p4 = rtc ? EMPTY : Buffer.allocUnsafe(cap * 6);
     const p6 = rtc ? EMPTY : Buffer.allocUnsafe(cap * 18);
     const i4 = want.peerIds && !rtc ? Buffer.allocUnsafe(cap * 20) : null;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { computeCredit, type CreditInput } from '../../src/accounting/deltas.ts';
+import { AnnounceEvent } from '../../src/tracker/protocol/types.ts';
+
+const rules = { maxGapSeconds: 2400, bonusPerSeedHour: 1 };
+const T = 1_800_000_000;
+const MiB = 1 << 20;
+
+function input(over: Partial<CreditInput>): CreditInput {
+  return { previous: { uploaded: 0, downloaded: 0, seeder: false, everLeecher: true, lastSeen: T }, uploaded: 0, downloaded: 0, left: 1, event: AnnounceEvent.None, now: T + 60, promotion: 'NONE', promotionUntil: null, ...over };
+}
+
+describe('computeCredit', () => {
+  it('credits nothing to a new session, whatever its counters say (ghost peers)', () => {
+    expect(computeCredit(input({ previous: null, uploaded: 5 * 1024 * MiB }), rules)).toMatchObject({ uploaded: 0, downloaded: 0, completed: false });
+  });
+
+  it('credits the difference between successive announces', () => {
+    const prev = { uploaded: 100 * MiB, downloaded: 10, seeder: false, everLeecher: true, lastSeen: T };
+    expect(computeCredit(input({ previous: prev, uploaded: 110 * MiB, downloaded: 30 }), rules)).toMatchObject({ uploaded: 10 * MiB, downloaded: 20 });
+  });
+
+  it('starts a new baseline when a counter goes backwards', () => {
+    const prev = { uploaded: 100 * MiB, downloaded: 50, seeder: false, everLeecher: true, lastSeen: T };
+    expect(computeCredit(input({ previous: prev, uploaded: 50 * MiB, downloaded: 60 }), rules)).toMatchObject({ uploaded: 0, downloaded: 10 });
+  });
+
+  it('applies promotions until they end', () => {
+    const prev = { uploaded: 0, downloaded: 0, seeder: false, everLeecher: true, lastSeen: T };
+    const base = { previous: prev, uploaded: 100, downloaded: 100 };
+    expect(computeCredit(input({ ...base, promotion: 'FREE' }), rules)).toMatchObject({ uploaded: 100, downloaded: 0 });
+    expect(computeCredit(input({ ...base, promotion: 'DOUBLE_UP' }), rules)).toMatchObject({ uploaded: 200, downloaded: 100 });
+    expect(computeCredit(input({ ...base, promotion: 'HALF_DOWN' }), rules)).toMatchObject({ uploaded: 100, downloaded: 50 });
+    expect(computeCredit(input({ ...base, promotion: 'FREE_DOUBLE_UP' }), rules)).toMatchObject({ uploaded: 200, downloaded: 0 });
+    expect(computeCredit(input({ ...base, promotion: 'FREE', promotionUntil: (T + 30) * 1000 }), rules)).toMatchObject({ downloaded: 100 });
+  });
+
+  it('accrues seeding time and bonus for seeders, leeching time otherwise, capped at the gap limit', () => {
+    const seeder = { uploaded: 0, downloaded: 0, seeder: true, everLeecher: false, lastSeen: T };
+    expect(computeCredit(input({ previous: seeder, now: T + 1800, left: 0 }), rules)).toMatchObject({ seedSeconds: 1800, leechSeconds: 0, bonus: 0.5 });
+    expect(computeCredit(input({ previous: seeder, now: T + 99999, left: 0 }), rules)).toMatchObject({ seedSeconds: 2400 });
+    expect(computeCredit(input({ now: T + 600 }), rules)).toMatchObject({ seedSeconds: 0, leechSeconds: 600, bonus: 0 });
+  });
+
+  it('counts a completion only after the session was seen leeching', () => {
+    expect(computeCredit(input({ event: AnnounceEvent.Completed, left: 0 }), rules).completed).toBe(true);
+    const neverLeeched = { uploaded: 0, downloaded: 0, seeder: true, everLeecher: false, lastSeen: T };
+    expect(computeCredit(input({ previous: neverLeeched, event: AnnounceEvent.Completed, left: 0 }), rules).completed).toBe(false);
+    expect(computeCredit(input({ previous: null, event: AnnounceEvent.Completed, left: 0 }), rules).completed).toBe(false);
+  });
+});
