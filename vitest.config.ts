@@ -6,7 +6,14 @@
  */
 import { defineConfig } from 'vitest/config';
 
-const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 120_000 };
+const shared = {
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  // Processed by Vite so a test can replace their native WebRTC dependency (see
+  // test/tracker/http/bittorrent-tracker-client.int.test.ts).
+  server: { deps: { inline: ['bittorrent-tracker', '@thaunknown/simple-peer'] } },
+};
 
 export default defineConfig({
   test: {

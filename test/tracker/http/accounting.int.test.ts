@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../../src/shared/clock.ts';
+import { aPeerId, aTorrent, aUser, type TestUser } from '../../support/factories.ts';
+import { startTestApp, type TestApp } from '../../support/test-app.ts';
+import { announce, failureOf } from '../../support/tracker-client.ts';
+
+const MiB = 1 << 20;
+const GiB = 1024 * MiB;
+
+describe('transfer accounting over HTTP announces', () => {
+  let t: TestApp;
+  const clock = manualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
+
+  beforeAll(async () => {
+    t = await startTestApp({}, { timers: false, clock });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  async function totals(u: TestUser) {
+    await t.app.ctx.flusher.flush();
+    const row = await t.db.prisma.user.findUniqueOrThrow({ where: { id: u.id }, select: { uploaded: true, downloaded: true, bonus: true } });
+    return { uploaded: Number(row.uploaded), downloaded: Number(row.downloaded), bonus: row.bonus };
+  }
+
+  it('credits deltas between announces, starts a new baseline when a counter goes backwards, and ignores ghost counters', async () => {
+    const s = await aUser(t.db);
+    const l = await aUser(t.db);
+    const tor = await aTorrent(t.db, s.id);
+    const seeder = aPeerId();
+    await announce(t.url, { passkey: l.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: GiB, event: 'started' });
+    const base = { passkey: s.passkey, infoHash: tor.hashBytes, peerId: seeder, left: 0 };
+    await announce(t.url, { ...base, event: 'started', uploaded: 0 });
+    await announce(t.url, { ...base, uploaded: 100 * MiB });
+    expect((await totals(s)).uploaded).toBe(100 * MiB);
+    await announce(t.url, { ...base, uploaded: 50 * MiB }); // went backwards: new baseline, no credit
+    expect((await totals(s)).uploaded).toBe(100 * MiB);
+    await announce(t.url, { ...base, uploaded: 60 * MiB });
+    expect((await totals(s)).uploaded).toBe(110 * MiB);
+    // A brand-new session that starts with huge counters gets nothing for them.
+    await announce(t.url, { ...base, peerId: aPeerId(), event: 'started', uploaded: 5 * GiB });
+    expect((await totals(s)).uploaded).toBe(110 * MiB);
+  });
+
+  it('applies free leech and double upload, and counts a stopped announce once', async () => {
+    const u = await aUser(t.db);
+    const free = await aTorrent(t.db, u.id, { promotion: 'FREE' });
+    const double = await aTorrent(t.db, u.id, { promotion: 'DOUBLE_UP' });
+    for (const tor of [free, double]) {
+      const p = aPeerId();
+      await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 100, event: 'started' });
+      await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 50, uploaded: 1000, downloaded: 500, event: 'stopped' });
+      // A repeated stopped (session already gone) credits nothing more.
+      await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 50, uploaded: 1000, downloaded: 500, event: 'stopped' });
+    }
+    expect(await totals(u)).toMatchObject({ uploaded: 1000 + 2000, downloaded: 0 + 500 });
+  });
+
+  it('counts a completion once per user, and only after the session leeched', async () => {
+    const owner = await aUser(t.db);
+    const u = await aUser(t.db);
+    const tor = await aTorrent(t.db, owner.id);
+    const p1 = aPeerId();
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p1, left: 100, event: 'started' });
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p1, left: 0, downloaded: 100, event: 'completed' });
+    // The same user downloads it again with another client: still one completion.
+    const p2 = aPeerId();
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p2, left: 100, event: 'started' });
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p2, left: 0, downloaded: 100, event: 'completed' });
+    // A spoofed completion from a session never seen leeching does not count.
+    const spoof = await aUser(t.db);
+    const p3 = aPeerId();
+    await announce(t.url, { passkey: spoof.passkey, infoHash: tor.hashBytes, peerId: p3, left: 0, event: 'started' });
+    await announce(t.url, { passkey: spoof.passkey, infoHash: tor.hashBytes, peerId: p3, left: 0, event: 'completed' });
+    await t.app.ctx.flusher.flush();
+    const row = await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id } });
+    expect(row.timesCompleted).toBe(1);
+    const snatch = await t.db.prisma.snatch.findUniqueOrThrow({ where: { userId_torrentId: { userId: u.id, torrentId: tor.id } } });
+    expect(snatch.completedAt).not.toBeNull();
+    expect(Number(snatch.downloaded)).toBe(200);
+    // The announce answer reports the completion count once flushed.
+    const a = await announce(t.url, { passkey: owner.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 });
+    expect(a.body.downloaded).toBe(1);
+  });
+
+  it('accrues seeding time and bonus per user and torrent, capped at interval plus grace', async () => {
+    const u = await aUser(t.db);
+    const tor = await aTorrent(t.db, u.id);
+    const p = aPeerId();
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0, event: 'started' });
+    clock.advance(1800_000);
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0 });
+    clock.advance(100_000_000); // vanished for a day: only interval + grace counts
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0 });
+    const { bonus } = await totals(u);
+    expect(bonus).toBeCloseTo((1800 + 2400) / 3600, 6);
+    const snatch = await t.db.prisma.snatch.findUniqueOrThrow({ where: { userId_torrentId: { userId: u.id, torrentId: tor.id } } });
+    expect(Number(snatch.seedTime)).toBe(4200);
+    expect(snatch.lastAnnounceAt.getTime()).toBe(Math.floor(clock.now() / 1000) * 1000);
+  });
+
+  it('mirrors swarm counts to the torrent row for SQL sorting', async () => {
+    const u = await aUser(t.db);
+    const tor = await aTorrent(t.db, u.id);
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 });
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 9 });
+    await t.app.ctx.flusher.flush();
+    expect(await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id }, select: { seeders: true, leechers: true } })).toEqual({ seeders: 1, leechers: 1 });
+  });
+
+  it('keeps credit through a failed flush and writes it on the next one', async () => {
+    const u = await aUser(t.db);
+    const tor = await aTorrent(t.db, u.id);
+    const p = aPeerId();
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 10, event: 'started' });
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 10, uploaded: 777 });
+    await t.db.exec('ALTER TABLE snatches RENAME TO snatches_away');
+    await expect(t.app.ctx.flusher.flush()).rejects.toThrow();
+    await t.db.exec('ALTER TABLE snatches_away RENAME TO snatches');
+    expect((await totals(u)).uploaded).toBe(777);
+    expect(failureOf(await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 10 }))).toBeUndefined();
+  });
+});
