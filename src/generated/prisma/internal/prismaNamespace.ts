@@ -1329,6 +1329,7 @@ export const TorrentScalarFieldEnum = {
   fileCount: 'fileCount',
   files: 'files',
   info: 'info',
+  pieceLayers: 'pieceLayers',
   pieceLength: 'pieceLength',
   comment: 'comment',
   createdBy: 'createdBy',

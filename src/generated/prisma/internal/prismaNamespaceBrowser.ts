@@ -134,6 +134,7 @@ export const TorrentScalarFieldEnum = {
   fileCount: 'fileCount',
   files: 'files',
   info: 'info',
+  pieceLayers: 'pieceLayers',
   pieceLength: 'pieceLength',
   comment: 'comment',
   createdBy: 'createdBy',

@@ -59,6 +59,7 @@ export type TorrentMinAggregateOutputType = {
   size: bigint | null
   fileCount: number | null
   info: runtime.Bytes | null
+  pieceLayers: runtime.Bytes | null
   pieceLength: number | null
   comment: string | null
   createdBy: string | null
@@ -84,6 +85,7 @@ export type TorrentMaxAggregateOutputType = {
   size: bigint | null
   fileCount: number | null
   info: runtime.Bytes | null
+  pieceLayers: runtime.Bytes | null
   pieceLength: number | null
   comment: string | null
   createdBy: string | null
@@ -110,6 +112,7 @@ export type TorrentCountAggregateOutputType = {
   fileCount: number
   files: number
   info: number
+  pieceLayers: number
   pieceLength: number
   comment: number
   createdBy: number
@@ -161,6 +164,7 @@ export type TorrentMinAggregateInputType = {
   size?: true
   fileCount?: true
   info?: true
+  pieceLayers?: true
   pieceLength?: true
   comment?: true
   createdBy?: true
@@ -186,6 +190,7 @@ export type TorrentMaxAggregateInputType = {
   size?: true
   fileCount?: true
   info?: true
+  pieceLayers?: true
   pieceLength?: true
   comment?: true
   createdBy?: true
@@ -212,6 +217,7 @@ export type TorrentCountAggregateInputType = {
   fileCount?: true
   files?: true
   info?: true
+  pieceLayers?: true
   pieceLength?: true
   comment?: true
   createdBy?: true
@@ -325,6 +331,7 @@ export type TorrentGroupByOutputType = {
   fileCount: number
   files: runtime.JsonValue
   info: runtime.Bytes
+  pieceLayers: runtime.Bytes | null
   pieceLength: number
   comment: string | null
   createdBy: string | null
@@ -374,6 +381,7 @@ export type TorrentWhereInput = {
   fileCount?: Prisma.IntFilter<"Torrent"> | number
   files?: Prisma.JsonFilter<"Torrent">
   info?: Prisma.BytesFilter<"Torrent"> | runtime.Bytes
+  pieceLayers?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
   pieceLength?: Prisma.IntFilter<"Torrent"> | number
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
@@ -405,6 +413,7 @@ export type TorrentOrderByWithRelationInput = {
   fileCount?: Prisma.SortOrder
   files?: Prisma.SortOrder
   info?: Prisma.SortOrder
+  pieceLayers?: Prisma.SortOrderInput | Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   createdBy?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -439,6 +448,7 @@ export type TorrentWhereUniqueInput = Prisma.AtLeast<{
   fileCount?: Prisma.IntFilter<"Torrent"> | number
   files?: Prisma.JsonFilter<"Torrent">
   info?: Prisma.BytesFilter<"Torrent"> | runtime.Bytes
+  pieceLayers?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
   pieceLength?: Prisma.IntFilter<"Torrent"> | number
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
@@ -470,6 +480,7 @@ export type TorrentOrderByWithAggregationInput = {
   fileCount?: Prisma.SortOrder
   files?: Prisma.SortOrder
   info?: Prisma.SortOrder
+  pieceLayers?: Prisma.SortOrderInput | Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   createdBy?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -504,6 +515,7 @@ export type TorrentScalarWhereWithAggregatesInput = {
   fileCount?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   files?: Prisma.JsonWithAggregatesFilter<"Torrent">
   info?: Prisma.BytesWithAggregatesFilter<"Torrent"> | runtime.Bytes
+  pieceLayers?: Prisma.BytesNullableWithAggregatesFilter<"Torrent"> | runtime.Bytes | null
   pieceLength?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   comment?: Prisma.StringNullableWithAggregatesFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableWithAggregatesFilter<"Torrent"> | string | null
@@ -529,6 +541,7 @@ export type TorrentCreateInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -558,6 +571,7 @@ export type TorrentUncheckedCreateInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -586,6 +600,7 @@ export type TorrentUpdateInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -615,6 +630,7 @@ export type TorrentUncheckedUpdateInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -644,6 +660,7 @@ export type TorrentCreateManyInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -669,6 +686,7 @@ export type TorrentUpdateManyMutationInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -693,6 +711,7 @@ export type TorrentUncheckedUpdateManyInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -729,6 +748,7 @@ export type TorrentCountOrderByAggregateInput = {
   fileCount?: Prisma.SortOrder
   files?: Prisma.SortOrder
   info?: Prisma.SortOrder
+  pieceLayers?: Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   createdBy?: Prisma.SortOrder
@@ -766,6 +786,7 @@ export type TorrentMaxOrderByAggregateInput = {
   size?: Prisma.SortOrder
   fileCount?: Prisma.SortOrder
   info?: Prisma.SortOrder
+  pieceLayers?: Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   createdBy?: Prisma.SortOrder
@@ -791,6 +812,7 @@ export type TorrentMinOrderByAggregateInput = {
   size?: Prisma.SortOrder
   fileCount?: Prisma.SortOrder
   info?: Prisma.SortOrder
+  pieceLayers?: Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   createdBy?: Prisma.SortOrder
@@ -917,6 +939,10 @@ export type BytesFieldUpdateOperationsInput = {
   set?: runtime.Bytes
 }
 
+export type NullableBytesFieldUpdateOperationsInput = {
+  set?: runtime.Bytes | null
+}
+
 export type EnumPromotionFieldUpdateOperationsInput = {
   set?: $Enums.Promotion
 }
@@ -978,6 +1004,7 @@ export type TorrentCreateWithoutUploaderInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1006,6 +1033,7 @@ export type TorrentUncheckedCreateWithoutUploaderInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1063,6 +1091,7 @@ export type TorrentScalarWhereInput = {
   fileCount?: Prisma.IntFilter<"Torrent"> | number
   files?: Prisma.JsonFilter<"Torrent">
   info?: Prisma.BytesFilter<"Torrent"> | runtime.Bytes
+  pieceLayers?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
   pieceLength?: Prisma.IntFilter<"Torrent"> | number
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
@@ -1088,6 +1117,7 @@ export type TorrentCreateWithoutCategoryInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1116,6 +1146,7 @@ export type TorrentUncheckedCreateWithoutCategoryInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1169,6 +1200,7 @@ export type TorrentCreateWithoutSnatchesInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1197,6 +1229,7 @@ export type TorrentUncheckedCreateWithoutSnatchesInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1240,6 +1273,7 @@ export type TorrentUpdateWithoutSnatchesInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1268,6 +1302,7 @@ export type TorrentUncheckedUpdateWithoutSnatchesInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1295,6 +1330,7 @@ export type TorrentCreateWithoutThanksInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1323,6 +1359,7 @@ export type TorrentUncheckedCreateWithoutThanksInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1366,6 +1403,7 @@ export type TorrentUpdateWithoutThanksInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1394,6 +1432,7 @@ export type TorrentUncheckedUpdateWithoutThanksInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1421,6 +1460,7 @@ export type TorrentCreateWithoutBonusTransactionsInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1449,6 +1489,7 @@ export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1492,6 +1533,7 @@ export type TorrentUpdateWithoutBonusTransactionsInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1520,6 +1562,7 @@ export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1548,6 +1591,7 @@ export type TorrentCreateManyUploaderInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1572,6 +1616,7 @@ export type TorrentUpdateWithoutUploaderInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1600,6 +1645,7 @@ export type TorrentUncheckedUpdateWithoutUploaderInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1628,6 +1674,7 @@ export type TorrentUncheckedUpdateManyWithoutUploaderInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1653,6 +1700,7 @@ export type TorrentCreateManyCategoryInput = {
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
@@ -1677,6 +1725,7 @@ export type TorrentUpdateWithoutCategoryInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1705,6 +1754,7 @@ export type TorrentUncheckedUpdateWithoutCategoryInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1733,6 +1783,7 @@ export type TorrentUncheckedUpdateManyWithoutCategoryInput = {
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1807,6 +1858,7 @@ export type TorrentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   fileCount?: boolean
   files?: boolean
   info?: boolean
+  pieceLayers?: boolean
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
@@ -1839,6 +1891,7 @@ export type TorrentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   fileCount?: boolean
   files?: boolean
   info?: boolean
+  pieceLayers?: boolean
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
@@ -1867,6 +1920,7 @@ export type TorrentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   fileCount?: boolean
   files?: boolean
   info?: boolean
+  pieceLayers?: boolean
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
@@ -1895,6 +1949,7 @@ export type TorrentSelectScalar = {
   fileCount?: boolean
   files?: boolean
   info?: boolean
+  pieceLayers?: boolean
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
@@ -1911,7 +1966,7 @@ export type TorrentSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TorrentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "infoHash" | "infoHashV2" | "name" | "description" | "size" | "fileCount" | "files" | "info" | "pieceLength" | "comment" | "createdBy" | "promotion" | "promotionUntil" | "uploaderId" | "anonymous" | "status" | "categoryId" | "seeders" | "leechers" | "timesCompleted" | "createdAt" | "updatedAt", ExtArgs["result"]["torrent"]>
+export type TorrentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "infoHash" | "infoHashV2" | "name" | "description" | "size" | "fileCount" | "files" | "info" | "pieceLayers" | "pieceLength" | "comment" | "createdBy" | "promotion" | "promotionUntil" | "uploaderId" | "anonymous" | "status" | "categoryId" | "seeders" | "leechers" | "timesCompleted" | "createdAt" | "updatedAt", ExtArgs["result"]["torrent"]>
 export type TorrentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   uploader?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   category?: boolean | Prisma.Torrent$categoryArgs<ExtArgs>
@@ -1960,6 +2015,11 @@ export type $TorrentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * The bencoded info dictionary exactly as hashed; the .torrent download splices it verbatim.
      */
     info: runtime.Bytes
+    /**
+     * BEP 52 `piece layers` (v2 and hybrid torrents): the raw bencoded value of the top-level
+     * key, spliced verbatim into downloads (not covered by the info hash). Null for v1 torrents.
+     */
+    pieceLayers: runtime.Bytes | null
     pieceLength: number
     comment: string | null
     createdBy: string | null
@@ -2414,6 +2474,7 @@ export interface TorrentFieldRefs {
   readonly fileCount: Prisma.FieldRef<"Torrent", 'Int'>
   readonly files: Prisma.FieldRef<"Torrent", 'Json'>
   readonly info: Prisma.FieldRef<"Torrent", 'Bytes'>
+  readonly pieceLayers: Prisma.FieldRef<"Torrent", 'Bytes'>
   readonly pieceLength: Prisma.FieldRef<"Torrent", 'Int'>
   readonly comment: Prisma.FieldRef<"Torrent", 'String'>
   readonly createdBy: Prisma.FieldRef<"Torrent", 'String'>

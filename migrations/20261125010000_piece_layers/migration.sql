@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "torrents" ADD COLUMN     "piece_layers" BYTEA;
