@@ -1,0 +1,180 @@
+/**
+ * Redis swarm store: lets several server processes share swarms (REDIS_URL).
+ *
+ * Each announce is one Lua script (redis-announce.lua): atomic, one round trip. All keys of a
+ * swarm share the hash tag `{<info hash hex>}`, so the store works on Redis Cluster. Peers
+ * expire server-side: each announce drops a few stale sessions of its swarm, swarm keys carry
+ * a TTL, and `sweep` (run by whichever process holds the sweep lock) drops the rest. Site-wide
+ * totals and the busiest-swarm index are kept beside the swarms (`<prefix>:totals`,
+ * `<prefix>:sizes`), updated only when a swarm's membership changed.
+ */
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, SwarmCounts, SwarmStore, SwarmTotals } from '../swarm-store.ts';
+
+const ANNOUNCE_LUA = readFileSync(new URL('./redis-announce.lua', import.meta.url), 'utf8');
+const REMOVE_LUA = readFileSync(new URL('./redis-remove.lua', import.meta.url), 'utf8');
+
+type Reply = Array<Buffer | number>;
+
+interface ScriptedRedis extends Redis {
+  otAnnounceBuffer(...args: Array<string | Buffer | number>): Promise<Reply>;
+  otRemoveBuffer(...args: Array<string | Buffer | number>): Promise<Reply>;
+}
+
+export interface RedisStoreOptions {
+  url: string;
+  peerTtl: number;
+  /** Key prefix, so tests and several sites can share one Redis. */
+  prefix?: string;
+}
+
+function sid(peerId: string, userId: number, keyHash: number): Buffer {
+  const b = Buffer.allocUnsafe(28);
+  b.write(peerId, 0, 'latin1');
+  b.writeInt32BE(userId | 0, 20);
+  b.writeUInt32BE(keyHash >>> 0, 24);
+  return b;
+}
+
+function num(v: Buffer | number | undefined): number {
+  if (typeof v === 'number') return v;
+  return v === undefined ? 0 : Number(v.toString('latin1'));
+}
+
+function buf(v: Buffer | number | undefined): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.alloc(0);
+}
+
+function previousFrom(r: Reply): PreviousSession | null {
+  if (num(r[0]) === 0) return null;
+  return { uploaded: num(r[1]), downloaded: num(r[2]), seeder: num(r[3]) === 1, everLeecher: num(r[4]) === 1, lastSeen: num(r[5]) };
+}
+
+export class RedisSwarmStore implements SwarmStore {
+  readonly redis: ScriptedRedis;
+  private readonly prefix: string;
+  private readonly peerTtl: number;
+
+  constructor(options: RedisStoreOptions) {
+    this.prefix = options.prefix ?? 'ot';
+    this.peerTtl = options.peerTtl;
+    this.redis = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true }) as ScriptedRedis;
+    this.redis.defineCommand('otAnnounce', { numberOfKeys: 6, lua: ANNOUNCE_LUA });
+    this.redis.defineCommand('otRemove', { numberOfKeys: 6, lua: REMOVE_LUA });
+  }
+
+  private keys(hex: string): string[] {
+    const t = `${this.prefix}:{${hex}}`;
+    return [`${t}:p`, `${t}:s`, `${t}:l`, `${t}:rs`, `${t}:rl`, `${t}:t`];
+  }
+
+  /** Keeps the site totals and the size index in step after a membership change. */
+  private async account(hex: string, dPeers: number, dSeeders: number, size: number): Promise<void> {
+    if (dPeers === 0 && dSeeders === 0) return;
+    const m = this.redis.multi();
+    if (dPeers !== 0) m.hincrby(`${this.prefix}:totals`, 'peers', dPeers);
+    if (dSeeders !== 0) m.hincrby(`${this.prefix}:totals`, 'seeders', dSeeders);
+    if (size > 0) m.zadd(`${this.prefix}:sizes`, size, hex);
+    else m.zrem(`${this.prefix}:sizes`, hex);
+    await m.exec();
+  }
+
+  async announce(peer: PeerAnnounce, want: PeerWant): Promise<AnnounceResult> {
+    const hex = Buffer.from(peer.infoHash, 'latin1').toString('hex');
+    const r = await this.redis.otAnnounceBuffer(
+      ...this.keys(hex),
+      sid(peer.peerId, peer.userId, peer.keyHash),
+      peer.now,
+      peer.event,
+      peer.ip ?? '',
+      peer.port,
+      String(peer.uploaded),
+      String(peer.downloaded),
+      peer.left,
+      want.numwant,
+      want.peerIds ? 1 : 0,
+      this.peerTtl,
+    );
+    const seeders = num(r[6]);
+    const leechers = num(r[7]);
+    await this.account(hex, num(r[13]), num(r[14]), seeders + leechers);
+    const rtc = buf(r[12]);
+    const rtcPeerIds: string[] = [];
+    for (let o = 0; o + 20 <= rtc.length; o += 20) rtcPeerIds.push(rtc.toString('latin1', o, o + 20));
+    return {
+      previous: previousFrom(r),
+      seeders,
+      leechers,
+      peers4: buf(r[8]),
+      peers6: buf(r[9]),
+      ids4: want.peerIds ? buf(r[10]) : null,
+      ids6: want.peerIds ? buf(r[11]) : null,
+      rtcPeerIds,
+    };
+  }
+
+  async remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null> {
+    const hex = Buffer.from(infoHash, 'latin1').toString('hex');
+    const r = await this.redis.otRemoveBuffer(...this.keys(hex), 'sid', sid(peerId, userId, keyHash));
+    const [counts] = await this.countsOf([hex]);
+    await this.account(hex, num(r[6]), num(r[7]), (counts?.seeders ?? 0) + (counts?.leechers ?? 0));
+    return previousFrom(r);
+  }
+
+  private async countsOf(hexes: string[]): Promise<SwarmCounts[]> {
+    if (hexes.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const hex of hexes) {
+      const k = this.keys(hex);
+      p.scard(k[1] as string).scard(k[3] as string).scard(k[2] as string).scard(k[4] as string);
+    }
+    const res = (await p.exec()) ?? [];
+    return hexes.map((_, i) => {
+      const v = (j: number) => Number(res[i * 4 + j]?.[1] ?? 0);
+      return { seeders: v(0) + v(1), leechers: v(2) + v(3) };
+    });
+  }
+
+  scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]> {
+    return this.countsOf(infoHashes.map((h) => Buffer.from(h, 'latin1').toString('hex')));
+  }
+
+  async sweep(now: number): Promise<number> {
+    const cutoff = now - this.peerTtl;
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.zscan(`${this.prefix}:sizes`, cursor, 'COUNT', 500);
+      cursor = next;
+      for (let i = 0; i < batch.length; i += 2) {
+        const hex = batch[i] as string;
+        const r = await this.redis.otRemoveBuffer(...this.keys(hex), 'stale', cutoff);
+        const n = num(r[0]);
+        if (n > 0) {
+          removed += n;
+          const [c] = await this.countsOf([hex]);
+          await this.account(hex, num(r[6]), num(r[7]), (c?.seeders ?? 0) + (c?.leechers ?? 0));
+        }
+      }
+    } while (cursor !== '0');
+    return removed;
+  }
+
+  async totals(): Promise<SwarmTotals> {
+    const [t, swarms] = await Promise.all([this.redis.hgetall(`${this.prefix}:totals`), this.redis.zcard(`${this.prefix}:sizes`)]);
+    const peers = Number(t.peers ?? 0);
+    const seeders = Number(t.seeders ?? 0);
+    return { swarms, peers, seeders, leechers: peers - seeders };
+  }
+
+  async busiest(limit: number): Promise<Array<SwarmCounts & { infoHash: string }>> {
+    const hexes = await this.redis.zrevrange(`${this.prefix}:sizes`, 0, limit - 1);
+    const counts = await this.countsOf(hexes);
+    return hexes.map((hex, i) => ({ infoHash: Buffer.from(hex, 'hex').toString('latin1'), seeders: counts[i]?.seeders ?? 0, leechers: counts[i]?.leechers ?? 0 }));
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
