@@ -1,0 +1,45 @@
+/**
+ * The .torrent a user downloads: a new top-level dictionary around the stored, canonical
+ * `info` bytes (spliced verbatim, so the info hash is exactly the registered one) and, for
+ * v2/hybrid torrents, the stored `piece layers` bytes. `announce` carries the user's passkey;
+ * there is no `announce-list` (a private torrent talks to this tracker only).
+ */
+import { encodeDict, RawBencode } from './bencode.ts';
+
+export interface DownloadableTorrent {
+  info: Uint8Array;
+  pieceLayers?: Uint8Array | null;
+  comment?: string | null;
+  createdBy?: string | null;
+  createdAt: Date;
+}
+
+/** `{PUBLIC_URL}/announce?passkey={passkey}` */
+export function announceUrlFor(publicUrl: string, passkey: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/announce?passkey=${encodeURIComponent(passkey)}`;
+}
+
+export function buildDownload(torrent: DownloadableTorrent, announceUrl: string): Buffer {
+  const raw = (b: Uint8Array) => new RawBencode(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return encodeDict({
+    announce: announceUrl,
+    comment: torrent.comment || undefined,
+    'created by': torrent.createdBy || undefined,
+    'creation date': Math.floor(torrent.createdAt.getTime() / 1000),
+    info: raw(torrent.info),
+    'piece layers': torrent.pieceLayers && torrent.pieceLayers.length > 0 ? raw(torrent.pieceLayers) : undefined,
+  });
+}
+
+/** RFC 5987 / 6266: an ASCII fallback plus the exact UTF-8 name, no way to break the header. */
+export function contentDisposition(name: string): string {
+  const base = `${name}.torrent`;
+  const ascii = base
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/["\\%;]/g, '_')
+    .trim();
+  const fallback = ascii === '' || ascii === '.torrent' ? 'download.torrent' : ascii;
+  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
