@@ -97,3 +97,9 @@ export type News = Prisma.NewsModel
  * An empty table allows every client.
  */
 export type ClientAllow = Prisma.ClientAllowModel
+/**
+ * Model CreditBatch
+ * Credit batches already written (Redis-held accounting): a batch retried after a crash is
+ * recognised here and not credited twice.
+ */
+export type CreditBatch = Prisma.CreditBatchModel

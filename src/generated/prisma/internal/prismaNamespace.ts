@@ -400,7 +400,8 @@ export const ModelName = {
   FunEntry: 'FunEntry',
   FunVote: 'FunVote',
   News: 'News',
-  ClientAllow: 'ClientAllow'
+  ClientAllow: 'ClientAllow',
+  CreditBatch: 'CreditBatch'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -416,7 +417,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow"
+    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1234,6 +1235,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    CreditBatch: {
+      payload: Prisma.$CreditBatchPayload<ExtArgs>
+      fields: Prisma.CreditBatchFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CreditBatchFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CreditBatchFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>
+        }
+        findFirst: {
+          args: Prisma.CreditBatchFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CreditBatchFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>
+        }
+        findMany: {
+          args: Prisma.CreditBatchFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>[]
+        }
+        create: {
+          args: Prisma.CreditBatchCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>
+        }
+        createMany: {
+          args: Prisma.CreditBatchCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CreditBatchCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>[]
+        }
+        delete: {
+          args: Prisma.CreditBatchDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>
+        }
+        update: {
+          args: Prisma.CreditBatchUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>
+        }
+        deleteMany: {
+          args: Prisma.CreditBatchDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CreditBatchUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CreditBatchUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>[]
+        }
+        upsert: {
+          args: Prisma.CreditBatchUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CreditBatchPayload>
+        }
+        aggregate: {
+          args: Prisma.CreditBatchAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCreditBatch>
+        }
+        groupBy: {
+          args: Prisma.CreditBatchGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CreditBatchGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CreditBatchCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CreditBatchCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1429,6 +1504,14 @@ export const ClientAllowScalarFieldEnum = {
 } as const
 
 export type ClientAllowScalarFieldEnum = (typeof ClientAllowScalarFieldEnum)[keyof typeof ClientAllowScalarFieldEnum]
+
+
+export const CreditBatchScalarFieldEnum = {
+  id: 'id',
+  appliedAt: 'appliedAt'
+} as const
+
+export type CreditBatchScalarFieldEnum = (typeof CreditBatchScalarFieldEnum)[keyof typeof CreditBatchScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1763,6 +1846,7 @@ export type GlobalOmitConfig = {
   funVote?: Prisma.FunVoteOmit
   news?: Prisma.NewsOmit
   clientAllow?: Prisma.ClientAllowOmit
+  creditBatch?: Prisma.CreditBatchOmit
 }
 
 /* Types for Logging */

@@ -59,7 +59,8 @@ export const ModelName = {
   FunEntry: 'FunEntry',
   FunVote: 'FunVote',
   News: 'News',
-  ClientAllow: 'ClientAllow'
+  ClientAllow: 'ClientAllow',
+  CreditBatch: 'CreditBatch'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -234,6 +235,14 @@ export const ClientAllowScalarFieldEnum = {
 } as const
 
 export type ClientAllowScalarFieldEnum = (typeof ClientAllowScalarFieldEnum)[keyof typeof ClientAllowScalarFieldEnum]
+
+
+export const CreditBatchScalarFieldEnum = {
+  id: 'id',
+  appliedAt: 'appliedAt'
+} as const
+
+export type CreditBatchScalarFieldEnum = (typeof CreditBatchScalarFieldEnum)[keyof typeof CreditBatchScalarFieldEnum]
 
 
 export const SortOrder = {
