@@ -1,4 +1,5 @@
 /** The feature modules mounted on the server, in matching order (see server/module.ts). */
+import { wsTrackerModule } from '../tracker/ws/ws-tracker.ts';
 import type { ModuleFactory } from './module.ts';
 
-export const moduleFactories: ModuleFactory[] = [];
+export const moduleFactories: ModuleFactory[] = [wsTrackerModule];

@@ -1,0 +1,414 @@
+/**
+ * The WebTorrent tracker: WebSocket upgrades on `/announce` speaking the JSON protocol of the
+ * `bittorrent-tracker` client (API.md §2), on the same swarms, gates and accounting as HTTP
+ * (through tracker/announce.ts, with `ip: null` so WebRTC and HTTP peers are never mixed).
+ *
+ * It owns the socket registry (which socket holds which peer of which swarm) and the signal
+ * relay: an announce's offers go to distinct other WebRTC peers of the swarm, an answer goes
+ * back only to a peer registered in the same swarm under `to_peer_id`.
+ *
+ * Nothing a client sends can take the server down or grow memory without bound: frames are
+ * capped (`maxPayload`, close 1009), offers per announce, SDP size, swarms per socket,
+ * messages and announces per socket per minute and sockets per address are bounded, a relay to
+ * a socket that does not read is dropped (its send buffer is capped), and every socket's
+ * entries are removed when it closes. The passkey is checked before the upgrade completes:
+ * an unknown one is refused with HTTP 401 before the socket can join anything.
+ *
+ * One process only: the relay needs the target's socket. With several processes behind one
+ * Redis swarm store, pin `/announce` WebSocket traffic to one instance (see README.md here).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { AppContext } from '../../app-context.ts';
+import type { ServerModule } from '../../server/module.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { announce, dropSession, scrape, type TrackerDeps } from '../announce.ts';
+import { TrackerFailure } from '../errors.ts';
+import { AnnounceEvent } from '../protocol/types.ts';
+import { parseMessage, type ParseLimits, type WsProtocolError, type WsAnnounce, type WsAnswer, type WsScrape } from './parse-message.ts';
+
+export interface WsTrackerOptions {
+  /** Largest frame accepted; bigger closes the socket with 1009. */
+  maxPayload: number;
+  /** Offers per announce (the WebTorrent client sends at most 5); more closes the socket. */
+  maxOffers: number;
+  /** Longest SDP in an offer or answer. */
+  maxSdpLength: number;
+  /** Announces per socket per minute: over it → failure reason; over twice it → close. */
+  announcesPerMinute: number;
+  /** Any messages per socket per minute (answers included): over it → close. */
+  messagesPerMinute: number;
+  /** Swarms one socket may be in at once. */
+  swarmsPerSocket: number;
+  /** Open sockets per remote address. */
+  socketsPerIp: number;
+  /** Malformed messages tolerated per socket (each answered) before it is closed. */
+  maxStrikes: number;
+  /** A relay to a socket with more than this many bytes unsent is dropped. */
+  maxBufferedBytes: number;
+  /** Announce interval sent to WebTorrent clients, seconds (they re-announce for new offers). */
+  interval: number;
+  /** Sockets that have not sent a message for this long are closed, ms (0 = never). */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_WS_TRACKER_OPTIONS: WsTrackerOptions = {
+  maxPayload: 64 * 1024,
+  maxOffers: 10,
+  maxSdpLength: 16 * 1024,
+  announcesPerMinute: 120,
+  messagesPerMinute: 1200,
+  swarmsPerSocket: 100,
+  socketsPerIp: 128,
+  maxStrikes: 10,
+  maxBufferedBytes: 1024 * 1024,
+  interval: 120,
+  idleTimeoutMs: 0,
+};
+
+/** Close codes: 1008 policy violation (floods, abuse), 1009 too big (ws itself), 1001 going away. */
+const CLOSE_POLICY = 1008;
+
+interface Membership {
+  /** The info hash as this socket announced it (v1, or a hybrid's truncated v2): relays use it. */
+  infoHash: string;
+  peerId: string;
+}
+
+interface Peer {
+  ws: WebSocket;
+  passkey: string;
+  userId: number;
+  ip: string;
+  /** Canonical swarm key (torrent.keys[0]) → this socket's peer in it. */
+  swarms: Map<string, Membership>;
+  /** Swarm keys with an announce in flight (counted against swarmsPerSocket). */
+  pending: Set<string>;
+  minute: number;
+  announces: number;
+  messages: number;
+  strikes: number;
+  closed: boolean;
+}
+
+export interface WsTrackerStats {
+  sockets: number;
+  swarms: number;
+  offersRelayed: number;
+  answersRelayed: number;
+  relaysDropped: number;
+}
+
+export interface WsTracker extends ServerModule {
+  stats(): WsTrackerStats;
+}
+
+const PASSKEY_RE = /^[0-9a-fA-F]{32}$/;
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  const body = JSON.stringify({ 'failure reason': reason });
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  } else socket.destroy();
+}
+
+function passkeyOf(req: IncomingMessage, path: string): string | null {
+  if (path.startsWith('/announce/')) return path.slice(10);
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  if (q < 0) return null;
+  return new URLSearchParams(url.slice(q + 1)).get('passkey');
+}
+
+export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'logger' | 'clientIp' | 'config' | 'metrics'>, overrides: Partial<WsTrackerOptions> = {}): WsTracker {
+  const opts: WsTrackerOptions = { ...DEFAULT_WS_TRACKER_OPTIONS, ...overrides };
+  const deps: TrackerDeps = ctx.tracker;
+  const logger: Logger = ctx.logger.child({ module: 'ws-tracker' });
+  const limits: ParseLimits = { maxOffers: opts.maxOffers, maxSdpLength: opts.maxSdpLength, maxScrapeHashes: ctx.config.tracker.scrapeMaxHashes };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
+  /** Swarm key → peer id → the socket holding it. */
+  const registry = new Map<string, Map<string, Peer>>();
+  const sockets = new Set<Peer>();
+  const perIp = new Map<string, number>();
+  const counters = { offersRelayed: 0, answersRelayed: 0, relaysDropped: 0 };
+  let closing = false;
+
+  const send = (peer: Peer, msg: object): boolean => {
+    if (peer.closed || peer.ws.readyState !== 1) return false;
+    if (peer.ws.bufferedAmount > opts.maxBufferedBytes) {
+      counters.relaysDropped++;
+      return false;
+    }
+    peer.ws.send(JSON.stringify(msg));
+    return true;
+  };
+
+  const kill = (peer: Peer, code: number, reason: string): void => {
+    if (peer.closed) return;
+    logger.debug({ userId: peer.userId, code, reason }, 'closing WebTorrent socket');
+    peer.ws.close(code, reason);
+    // A peer that never reads its close frame must not hold the slot.
+    setTimeout(() => peer.ws.terminate(), 2000).unref();
+    cleanup(peer);
+  };
+
+  function leave(peer: Peer, key: string, m: Membership): void {
+    peer.swarms.delete(key);
+    const members = registry.get(key);
+    if (members?.get(m.peerId) === peer) {
+      members.delete(m.peerId);
+      if (members.size === 0) registry.delete(key);
+    }
+  }
+
+  function cleanup(peer: Peer): void {
+    if (peer.closed) return;
+    peer.closed = true;
+    sockets.delete(peer);
+    const n = (perIp.get(peer.ip) ?? 1) - 1;
+    if (n <= 0) perIp.delete(peer.ip);
+    else perIp.set(peer.ip, n);
+    for (const [key, m] of [...peer.swarms]) {
+      leave(peer, key, m);
+      // Stopped on close: the session leaves the swarm; no new credit (no final counters).
+      void dropSession(deps, m.infoHash, m.peerId, peer.userId, 0).catch((err: unknown) => logger.error({ err }, 'dropping a WebTorrent session failed'));
+    }
+  }
+
+  /** Counts a message; false when the socket was closed for flooding. */
+  function tick(peer: Peer): boolean {
+    const minute = Math.floor(deps.clock.now() / 60_000);
+    if (minute !== peer.minute) {
+      peer.minute = minute;
+      peer.announces = 0;
+      peer.messages = 0;
+    }
+    if (++peer.messages > opts.messagesPerMinute) {
+      kill(peer, CLOSE_POLICY, 'too many messages');
+      return false;
+    }
+    return true;
+  }
+
+  function failure(peer: Peer, action: 'announce' | 'scrape', reason: string, infoHash?: string): void {
+    // The client routes announce replies by info_hash; without one it only sees a warning.
+    send(peer, infoHash === undefined ? { 'failure reason': reason } : { action, 'failure reason': reason, info_hash: infoHash });
+  }
+
+  async function onAnnounce(peer: Peer, msg: WsAnnounce): Promise<void> {
+    if (++peer.announces > opts.announcesPerMinute) {
+      if (peer.announces > opts.announcesPerMinute * 2) return kill(peer, CLOSE_POLICY, 'too many announces');
+      return failure(peer, 'announce', `too many announces on this connection: at most ${opts.announcesPerMinute} per minute`, msg.infoHash);
+    }
+    const torrent = deps.torrents.peek(msg.infoHash) ?? (await deps.torrents.getOrLoad(msg.infoHash));
+    const key = torrent?.keys[0] ?? msg.infoHash;
+    const stopping = msg.event === AnnounceEvent.Stopped;
+    const current = peer.swarms.get(key);
+    if (!current && !stopping) {
+      if (peer.swarms.size + peer.pending.size >= opts.swarmsPerSocket && !peer.pending.has(key)) {
+        return failure(peer, 'announce', `too many torrents on this connection: at most ${opts.swarmsPerSocket}`, msg.infoHash);
+      }
+      const holder = registry.get(key)?.get(msg.peerId);
+      if (holder && holder !== peer) return failure(peer, 'announce', 'peer_id already in use in this swarm', msg.infoHash);
+    }
+    peer.pending.add(key);
+    let outcome;
+    try {
+      outcome = await announce(deps, {
+        passkey: peer.passkey,
+        infoHash: msg.infoHash,
+        peerId: msg.peerId,
+        keyHash: 0,
+        ip: null,
+        port: 0,
+        uploaded: msg.uploaded,
+        downloaded: msg.downloaded,
+        left: msg.left,
+        event: msg.event,
+        numwant: stopping ? 0 : msg.offers.length,
+        peerIds: false,
+      });
+    } finally {
+      peer.pending.delete(key);
+    }
+    if (peer.closed) {
+      // Closed while the announce ran: the session it created must not linger.
+      if (!stopping) await dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0);
+      return;
+    }
+    const { result } = outcome;
+    const prior = peer.swarms.get(key);
+    if (stopping) {
+      if (prior) leave(peer, key, prior);
+    } else {
+      if (prior && prior.peerId !== msg.peerId) {
+        // Same socket, same swarm, new peer id: the old session ends.
+        leave(peer, key, prior);
+        void dropSession(deps, prior.infoHash, prior.peerId, peer.userId, 0).catch(() => undefined);
+      }
+      let members = registry.get(key);
+      if (!members) {
+        members = new Map<string, Peer>();
+        registry.set(key, members);
+      }
+      const holder = members.get(msg.peerId);
+      if (holder && holder !== peer) {
+        void dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0).catch(() => undefined);
+        return failure(peer, 'announce', 'peer_id already in use in this swarm', msg.infoHash);
+      }
+      members.set(msg.peerId, peer);
+      peer.swarms.set(key, { infoHash: msg.infoHash, peerId: msg.peerId });
+    }
+    send(peer, { action: 'announce', interval: opts.interval, info_hash: msg.infoHash, complete: result.seeders, incomplete: result.leechers });
+    if (stopping || msg.offers.length === 0) return;
+    const members = registry.get(key);
+    if (!members) return;
+    let i = 0;
+    const seen = new Set<string>();
+    for (const id of result.rtcPeerIds) {
+      if (i >= msg.offers.length) break;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const target = members.get(id);
+      if (!target || target === peer) continue;
+      const m = target.swarms.get(key);
+      if (!m) continue;
+      const offer = msg.offers[i++] as (typeof msg.offers)[number];
+      if (send(target, { action: 'announce', offer: offer.offer, offer_id: offer.offerId, peer_id: msg.peerId, info_hash: m.infoHash })) counters.offersRelayed++;
+    }
+  }
+
+  function onAnswer(peer: Peer, msg: WsAnswer): void {
+    const torrent = deps.torrents.peek(msg.infoHash);
+    const key = torrent?.keys[0] ?? msg.infoHash;
+    const mine = peer.swarms.get(key);
+    // Only a peer of the swarm may answer, as itself, and only to a peer of the same swarm.
+    if (!mine || mine.peerId !== msg.peerId) return failure(peer, 'announce', 'answer for a swarm this connection has not announced', msg.infoHash);
+    const target = registry.get(key)?.get(msg.toPeerId);
+    if (!target || target === peer) return; // gone: the offerer times out, as with any lost answer
+    const m = target.swarms.get(key);
+    if (!m) return;
+    if (send(target, { action: 'announce', answer: msg.answer, offer_id: msg.offerId, peer_id: msg.peerId, info_hash: m.infoHash })) counters.answersRelayed++;
+  }
+
+  async function onScrape(peer: Peer, msg: WsScrape): Promise<void> {
+    if (++peer.announces > opts.announcesPerMinute) {
+      if (peer.announces > opts.announcesPerMinute * 2) return kill(peer, CLOSE_POLICY, 'too many requests');
+      return failure(peer, 'scrape', `too many requests on this connection: at most ${opts.announcesPerMinute} per minute`);
+    }
+    const rows = await scrape(deps, peer.passkey, msg.infoHashes);
+    const files: Record<string, { complete: number; incomplete: number; downloaded: number }> = {};
+    for (const r of rows) files[r.infoHash] = { complete: r.seeders, incomplete: r.leechers, downloaded: r.completed };
+    send(peer, { action: 'scrape', files });
+  }
+
+  function onMessage(peer: Peer, data: RawData): void {
+    if (peer.closed || !tick(peer)) return;
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    let msg;
+    try {
+      msg = parseMessage(text, limits);
+    } catch (err) {
+      const e = err as WsProtocolError;
+      failure(peer, 'announce', e.message, e.infoHash);
+      if (e.flood) kill(peer, CLOSE_POLICY, e.message.slice(0, 100));
+      else if (++peer.strikes > opts.maxStrikes) kill(peer, CLOSE_POLICY, 'too many invalid messages');
+      return;
+    }
+    const work = msg.action === 'announce' ? onAnnounce(peer, msg) : msg.action === 'scrape' ? onScrape(peer, msg) : (onAnswer(peer, msg), undefined);
+    work?.catch((err: unknown) => {
+      const action = msg.action === 'scrape' ? 'scrape' : 'announce';
+      const infoHash = msg.action === 'scrape' ? undefined : msg.infoHash;
+      if (err instanceof TrackerFailure) {
+        ctx.metrics.announces.failure.inc();
+        return failure(peer, action, err.message, infoHash);
+      }
+      ctx.metrics.announces.error.inc();
+      logger.error({ err }, 'WebTorrent request failed');
+      failure(peer, action, 'internal server error, please retry later', infoHash);
+    });
+  }
+
+  function accept(req: IncomingMessage, socket: Duplex, head: Buffer, passkey: string, userId: number, ip: string): void {
+    if (closing || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const count = perIp.get(ip) ?? 0;
+    if (count >= opts.socketsPerIp) return refuse(socket, 429, `too many WebSocket connections from your address: at most ${opts.socketsPerIp}`);
+    perIp.set(ip, count + 1);
+    let reserved = true;
+    const release = () => {
+      if (!reserved) return;
+      reserved = false;
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) perIp.delete(ip);
+      else perIp.set(ip, n);
+    };
+    socket.once('close', release);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', release);
+      reserved = false;
+      const peer: Peer = { ws, passkey, userId, ip, swarms: new Map(), pending: new Set(), minute: 0, announces: 0, messages: 0, strikes: 0, closed: false };
+      sockets.add(peer);
+      ws.on('message', (data) => {
+        try {
+          onMessage(peer, data);
+        } catch (err) {
+          logger.error({ err }, 'WebTorrent message handler failed');
+          kill(peer, 1011, 'internal error');
+        }
+      });
+      // ws emits 'error' for oversized frames (then closes 1009) and protocol errors.
+      ws.on('error', (err) => logger.debug({ err: err.message }, 'WebTorrent socket error'));
+      ws.on('close', () => cleanup(peer));
+    });
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean {
+    if (path !== '/announce' && !path.startsWith('/announce/')) return false;
+    socket.on('error', () => socket.destroy());
+    const passkey = passkeyOf(req, path);
+    if (!passkey || !PASSKEY_RE.test(passkey)) {
+      refuse(socket, 401, 'missing or malformed passkey: use the announce URL from your .torrent file');
+      return true;
+    }
+    const ip = ctx.clientIp.text(req);
+    const cached = deps.users.peekPasskey(passkey);
+    const check = cached ? Promise.resolve(cached) : deps.users.byPasskeyOrLoad(passkey);
+    check.then(
+      (user) => {
+        if (!user) return refuse(socket, 401, 'unknown passkey: download the .torrent file again from the site');
+        if (user.status !== 'ACTIVE') return refuse(socket, 403, user.status === 'BANNED' ? 'your account is banned' : 'your account is disabled: contact the staff');
+        accept(req, socket, head, passkey, user.id, ip);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'passkey lookup failed on WebSocket upgrade');
+        refuse(socket, 503, 'internal server error, please retry later');
+      },
+    );
+    return true;
+  }
+
+  return {
+    name: 'ws-tracker',
+    upgrade,
+    stats: () => ({ sockets: sockets.size, swarms: registry.size, ...counters }),
+    close: async () => {
+      closing = true;
+      const peers = [...sockets];
+      for (const p of peers) {
+        p.ws.close(1001, 'server shutting down');
+        cleanup(p);
+      }
+      // Sessions are ending; let the drops reach the store before it closes.
+      await new Promise((r) => setImmediate(r));
+      for (const p of peers) p.ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/** Module factory for server/modules.ts. */
+export const wsTrackerModule = (ctx: AppContext): WsTracker => createWsTracker(ctx);
