@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccountingFlusher } from './accounting/flush.ts';
 import { Ledger } from './accounting/ledger.ts';
+import { ledgerSource } from './accounting/credit-source.ts';
 import type { AppContext } from './app-context.ts';
 import { ClientAllowList } from './cache/client-allow-list.ts';
 import { TorrentRegistry } from './cache/torrent-registry.ts';
@@ -22,9 +23,12 @@ import { systemClock, type Clock } from './shared/clock.ts';
 import { createLocalEventBus, type EventBus } from './shared/events.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { MemorySwarmStore } from './swarm/stores/memory.ts';
+import { RedisSwarmStore } from './swarm/stores/redis.ts';
+import { RedisCreditSource } from './accounting/redis-credit.ts';
 import type { SwarmStore } from './swarm/swarm-store.ts';
 import type { TrackerDeps } from './tracker/announce.ts';
 import { createTrackerHttp } from './tracker/http/tracker-routes.ts';
+import { memoryAnnounceLimiter, redisAnnounceLimiter } from './tracker/announce-limiter.ts';
 
 export interface AppOptions {
   logger?: Logger;
@@ -57,15 +61,17 @@ export async function createApp(config: Config, db: Database, options: AppOption
   const clients = new ClientAllowList(db.prisma, events);
   await Promise.all([users.loadAll(), torrents.loadAll(), clients.load()]);
   const peerTtl = config.tracker.interval + config.tracker.peerGrace;
-  const swarm = options.swarm ?? new MemorySwarmStore({ peerTtl });
+  const redisStore = !options.swarm && config.redisUrl ? new RedisSwarmStore({ url: config.redisUrl, peerTtl, prefix: config.redisPrefix }) : null;
+  const swarm = options.swarm ?? redisStore ?? new MemorySwarmStore({ peerTtl });
   const ledger = new Ledger(now);
+  const creditSource = redisStore ? new RedisCreditSource(redisStore, torrents) : ledgerSource(ledger);
   const metrics = createMetrics(
-    { swarmTotals: () => swarm.totals(), flushLagSeconds: () => ledger.lagMs() / 1000, pendingCredit: () => ledger.pending },
+    { swarmTotals: () => swarm.totals(), flushLagSeconds: () => creditSource.lagMs() / 1000, pendingCredit: () => creditSource.pending() },
     { defaultMetrics: config.env !== 'test' },
   );
   const flusher = new AccountingFlusher({
     prisma: db.prisma,
-    ledger,
+    source: creditSource,
     logger,
     swarmCounts: async (ids) => {
       const keys = ids.map((id) => torrents.byId(id)?.keys[0] ?? '');
@@ -84,6 +90,7 @@ export async function createApp(config: Config, db: Database, options: AppOption
     clock,
     rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour },
     announceRateLimit: config.tracker.announceRateLimit,
+    limiter: redisStore ? redisAnnounceLimiter(redisStore.redis, config.tracker.announceRateLimit, config.redisPrefix) : memoryAnnounceLimiter(config.tracker.announceRateLimit),
   };
   const clientIp = createClientIpResolver(config.trustProxy);
   const ctx: AppContext = { config, db, logger, clock, events, users, torrents, clients, swarm, ledger, flusher, metrics, clientIp, tracker };

@@ -41,6 +41,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('./data').describe('Directory for the embedded database and the generated JWT secret'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional().describe('PostgreSQL connection URL; unset = embedded PGlite under DATA_DIR'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional().describe('Redis URL; set = shared swarm store, accounting, rate limits and pub/sub (several processes)'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('ot').describe('Prefix of every Redis key, so several sites (or test runs) can share one Redis'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Minimum log level'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('HMAC secret for session tokens (>= 32 chars); unset = generated once and kept in DATA_DIR/jwt-secret'),
   JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400).describe('Lifetime of a session token in seconds'),
@@ -77,6 +78,7 @@ export interface Config {
   dataDir: string;
   database: { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
   redisUrl: string | null;
+  redisPrefix: string;
   logLevel: Env['LOG_LEVEL'];
   auth: { jwtSecret: string; jwtTtlSeconds: number; cookieName: string; cookieSecure: boolean };
   trustProxy: string[];
@@ -155,6 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
     dataDir,
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: options.inMemory ? null : join(dataDir, 'pglite') },
     redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     auth: {
       jwtSecret: e.JWT_SECRET ?? (options.inMemory ? randomBytes(48).toString('base64url') : persistedSecret(dataDir)),

@@ -6,11 +6,12 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { Ledger, LedgerBatch } from './ledger.ts';
+import type { CreditSource } from './credit-source.ts';
+import type { LedgerBatch } from './ledger.ts';
 
 export interface FlushDeps {
   prisma: PrismaClient;
-  ledger: Ledger;
+  source: CreditSource;
   logger: Logger;
   /** Current swarm counts for torrent ids (mirrored into torrents.seeders/leechers). */
   swarmCounts(torrentIds: number[]): Promise<Array<{ seeders: number; leechers: number }>>;
@@ -23,7 +24,16 @@ export interface FlushResult {
   completions: number;
 }
 
-export async function writeBatch(prisma: PrismaClient, batch: LedgerBatch, counts: Array<{ seeders: number; leechers: number }>): Promise<{ completions: Array<{ id: number; completed: number }> }> {
+/**
+ * Writes one batch in one transaction. With a `batchId`, a batch already applied (a retry
+ * after the process died between the commit and acknowledging the batch) writes nothing.
+ */
+export async function writeBatch(
+  prisma: PrismaClient,
+  batch: LedgerBatch,
+  counts: Array<{ seeders: number; leechers: number }>,
+  batchId: string | null = null,
+): Promise<{ completions: Array<{ id: number; completed: number }> }> {
   const e = batch.entries;
   const userIds = e.map((x) => x.userId);
   const torrentIds = e.map((x) => x.torrentId);
@@ -36,6 +46,10 @@ export async function writeBatch(prisma: PrismaClient, batch: LedgerBatch, count
   const doneUsers = e.filter((x) => x.completed).map((x) => x.userId);
   const doneTorrents = e.filter((x) => x.completed).map((x) => x.torrentId);
   return prisma.$transaction(async (tx) => {
+    if (batchId !== null) {
+      const inserted = await tx.$executeRaw`INSERT INTO credit_batches (id) VALUES (${batchId}) ON CONFLICT (id) DO NOTHING`;
+      if (inserted === 0) return { completions: [] };
+    }
     if (e.length > 0) {
       await tx.$executeRaw`
         INSERT INTO snatches (user_id, torrent_id, uploaded, downloaded, seed_time, leech_time, last_announce_at)
@@ -115,19 +129,23 @@ export class AccountingFlusher {
   }
 
   private async flushOnce(): Promise<FlushResult> {
-    const batch = this.deps.ledger.drain();
+    const pending = await this.deps.source.take();
+    if (!pending) return { entries: 0, completions: 0 };
+    const { batch } = pending;
     if (batch.entries.length === 0 && batch.torrents.length === 0) {
+      await pending.done();
       this.lastSuccess = Date.now();
       return { entries: 0, completions: 0 };
     }
     try {
       const counts = await this.deps.swarmCounts(batch.torrents);
-      const { completions } = await writeBatch(this.deps.prisma, batch, counts);
+      const { completions } = await writeBatch(this.deps.prisma, batch, counts, pending.id);
+      await pending.done();
       this.deps.onCompleted(completions);
       this.lastSuccess = Date.now();
       return { entries: batch.entries.length, completions: completions.length };
     } catch (err) {
-      this.deps.ledger.restore(batch);
+      await pending.failed().catch(() => undefined);
       this.deps.logger.error({ err, entries: batch.entries.length }, 'accounting flush failed; credit kept for the next attempt');
       throw err;
     }

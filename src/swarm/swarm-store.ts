@@ -70,6 +70,16 @@ export interface AnnounceResult extends SwarmCounts {
   rtcPeerIds: string[];
 }
 
+/** What a store that records credit itself needs to compute it (src/accounting/deltas.ts rules). */
+export interface StoreCredit {
+  userId: number;
+  torrentId: number;
+  /** The promotion in force now (already checked against its end time). */
+  promotion: 'NONE' | 'FREE' | 'DOUBLE_UP' | 'HALF_DOWN' | 'FREE_DOUBLE_UP';
+  maxGapSeconds: number;
+  bonusPerSeedHour: number;
+}
+
 export interface SwarmTotals {
   swarms: number;
   peers: number;
@@ -78,7 +88,13 @@ export interface SwarmTotals {
 }
 
 export interface SwarmStore {
-  announce(peer: PeerAnnounce, want: PeerWant): Promise<AnnounceResult>;
+  /**
+   * True when `announce` records the session's credit itself, atomically with moving its
+   * baseline (the Redis store: credit survives a killed process). Otherwise the caller
+   * computes credit from `previous` and keeps it (the in-process ledger).
+   */
+  readonly recordsCredit: boolean;
+  announce(peer: PeerAnnounce, want: PeerWant, credit?: StoreCredit): Promise<AnnounceResult>;
   /** Ends a session (WebSocket closed); returns its last baseline, if it existed. */
   remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null>;
   /** Counts for each hash, in order; zero counts for swarms without peers. */

@@ -4,13 +4,14 @@
  * users, torrents and the client allow-list are in-memory caches; a cold miss costs one
  * lookup, remembered either way.
  */
-import { computeCredit, type CreditRules } from '../accounting/deltas.ts';
+import { computeCredit, effectivePromotion, type CreditRules } from '../accounting/deltas.ts';
 import type { Ledger } from '../accounting/ledger.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
 import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
 import type { CachedUser, UserDirectory } from '../cache/user-directory.ts';
 import type { AnnounceResult, SwarmStore } from '../swarm/swarm-store.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { AnnounceLimiter } from './announce-limiter.ts';
 import { TrackerFailure } from './errors.ts';
 import { AnnounceEvent } from './protocol/types.ts';
 
@@ -22,7 +23,9 @@ export interface TrackerDeps {
   ledger: Ledger;
   clock: Clock;
   rules: CreditRules;
+  /** For messages; the budget itself is kept by `limiter`. */
   announceRateLimit: number;
+  limiter: AnnounceLimiter;
   /** Called after a swarm changed (subscriptions coalesce these). */
   onSwarmChange?: (torrent: CachedTorrent) => void;
 }
@@ -47,23 +50,15 @@ export interface AnnounceOutcome {
   result: AnnounceResult;
 }
 
-/** Counts one request against the passkey's per-minute budget (announces and scrapes). */
-function consumeRate(user: CachedUser, limit: number, nowMs: number): void {
-  const minute = Math.floor(nowMs / 60_000);
-  if (user.rateWindow !== minute) {
-    user.rateWindow = minute;
-    user.rateCount = 0;
-  }
-  user.rateCount++;
-  if (user.rateCount > limit) throw new TrackerFailure(`too many announces: at most ${limit} per minute per passkey`, 1);
-}
 
 export async function resolveUser(deps: TrackerDeps, passkey: string): Promise<CachedUser> {
   const user = deps.users.peekPasskey(passkey) ?? (await deps.users.byPasskeyOrLoad(passkey));
   if (!user) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)');
   if (user.status === 'BANNED') throw new TrackerFailure('your account is banned');
   if (user.status === 'DISABLED') throw new TrackerFailure('your account is disabled: contact the staff');
-  consumeRate(user, deps.announceRateLimit, deps.clock.now());
+  let wait = deps.limiter.consume(user, deps.clock.now());
+  if (typeof wait !== 'number') wait = await wait;
+  if (wait > 0) throw new TrackerFailure(`too many announces: at most ${deps.announceRateLimit} per minute per passkey`, wait);
   return user;
 }
 
@@ -79,7 +74,11 @@ export async function announce(deps: TrackerDeps, input: PeerInput): Promise<Ann
   if (!deps.clients.allows(input.peerId)) throw new TrackerFailure('your BitTorrent client is not allowed on this tracker: see the site rules for allowed clients');
   const torrent = await resolveTorrent(deps, input.infoHash);
   if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw new TrackerFailure('downloading is disabled for your account: contact the staff');
-  const now = Math.floor(deps.clock.now() / 1000);
+  const nowMs = deps.clock.now();
+  const now = Math.floor(nowMs / 1000);
+  const storeCredit = deps.swarm.recordsCredit
+    ? { userId: user.id, torrentId: torrent.id, promotion: effectivePromotion(torrent.promotion, torrent.promotionUntil, nowMs), maxGapSeconds: deps.rules.maxGapSeconds, bonusPerSeedHour: deps.rules.bonusPerSeedHour }
+    : undefined;
   const result = await deps.swarm.announce(
     {
       // One swarm per torrent, whichever of its hashes (v1, truncated v2) the client announced.
@@ -96,12 +95,15 @@ export async function announce(deps: TrackerDeps, input: PeerInput): Promise<Ann
       now,
     },
     { numwant: input.numwant, peerIds: input.peerIds },
+    storeCredit,
   );
-  const credit = computeCredit(
-    { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
-    deps.rules,
-  );
-  deps.ledger.append(user.id, torrent.id, credit, now);
+  if (!storeCredit) {
+    const credit = computeCredit(
+      { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
+      deps.rules,
+    );
+    deps.ledger.append(user.id, torrent.id, credit, now);
+  }
   deps.onSwarmChange?.(torrent);
   return { torrent, result };
 }

@@ -63,14 +63,19 @@ export async function openTestDatabase(): Promise<{ db: Database; url: string | 
 }
 
 export function testConfig(env: Record<string, string> = {}, databaseUrl: string | null = null): Config {
-  const { DATABASE_URL: _ignored, REDIS_URL: _r, ...rest } = env;
+  const { DATABASE_URL: _ignored, ...rest } = env;
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...rest }, { inMemory: true });
 }
 
-export async function startTestApp(env: Record<string, string> = {}, options: AppOptions & { host?: string } = {}): Promise<TestApp> {
+/** Swarm backends to run shared suites on: memory always, Redis when REDIS_URL is set. */
+export const swarmBackends: Array<'memory' | 'redis'> = process.env.REDIS_URL ? ['memory', 'redis'] : ['memory'];
+
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions & { host?: string; swarmBackend?: 'memory' | 'redis' } = {}): Promise<TestApp> {
   const test = await openTestDatabase();
-  const config = testConfig(env, test.url);
-  const { host = '127.0.0.1', ...appOptions } = options;
+  const { host = '127.0.0.1', swarmBackend = 'memory', ...appOptions } = options;
+  const redisPrefix = `ot-test-${randomBytes(5).toString('hex')}`;
+  const redisEnv: Record<string, string> = swarmBackend === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: redisPrefix } : {};
+  const config = testConfig({ ...env, ...redisEnv }, test.url);
   const app = await createApp(config, test.db, { logger: createLogger('silent'), ...appOptions });
   const address = await app.listen(0, host);
   const url = `http://127.0.0.1:${address.port}`;
@@ -83,6 +88,18 @@ export async function startTestApp(env: Record<string, string> = {}, options: Ap
     stop: async () => {
       await app.stop();
       await test.close();
+      if (swarmBackend === 'redis') await dropRedisPrefix(config.redisUrl as string, redisPrefix);
     },
   };
+}
+
+export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url);
+  try {
+    const keys = await r.keys(`${prefix}:*`);
+    if (keys.length > 0) await r.del(...keys);
+  } finally {
+    r.disconnect();
+  }
 }

@@ -69,6 +69,7 @@ export interface MemoryStoreOptions {
 }
 
 export class MemorySwarmStore implements SwarmStore {
+  readonly recordsCredit = false;
   private readonly chunks: Chunk[] = [];
   private slotCount = 0;
   private readonly freeSlots: number[] = [];

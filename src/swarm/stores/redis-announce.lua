@@ -1,9 +1,13 @@
 -- One announce, atomically, in one round trip (see src/swarm/stores/redis.ts).
 -- KEYS (one swarm, one hash tag): 1 records, 2 http seeders, 3 http leechers,
---   4 webrtc seeders, 5 webrtc leechers, 6 last-seen zset
+--   4 webrtc seeders, 5 webrtc leechers, 6 last-seen zset, 7 pending credit (hash)
 -- ARGV: 1 sid, 2 now, 3 event (0 none, 1 started, 2 completed, 3 stopped), 4 ip (4/16 bytes,
 --   empty for WebRTC), 5 port, 6 uploaded, 7 downloaded, 8 left, 9 numwant, 10 want ids (0/1),
---   11 ttl seconds
+--   11 ttl seconds, 12 user id (0: no credit), 13 torrent id, 14 promotion (0 none, 1 free,
+--   2 double up, 3 half down, 4 free + double up), 15 max gap seconds, 16 bonus per seed hour
+-- Credit follows src/accounting/deltas.ts exactly (the tests run both); it is added to the
+-- swarm's pending-credit hash in the same script as the baseline moves, so no announce's
+-- credit can be lost between the two, whatever happens to the process.
 -- A record: struct '>BIIc4HIc16H' (flags, seen, seen4, ip4, port4, seen6, ip6, port6) followed
 -- by "uploaded:downloaded" as the client sent them (decimal text: no float rounding here).
 -- flags: 1 seeder, 2 ever leecher, 4 webrtc.
@@ -24,6 +28,7 @@ local numwant = tonumber(ARGV[9])
 local wantIds = ARGV[10] == '1'
 local ttl = tonumber(ARGV[11])
 local rtc = ip == ''
+local creditUser = tonumber(ARGV[12] or '0')
 
 local dPeers, dSeeders = 0, 0
 
@@ -69,6 +74,38 @@ if raw then
   prev = { 1, r.up, r.down, r.flags % 2, math.floor(r.flags / 2) % 2, r.seen }
 end
 
+if creditUser > 0 and prev then
+  local pu, pd = tonumber(prev[2]), tonumber(prev[3])
+  local cu, cd = tonumber(up), tonumber(down)
+  local du = cu >= pu and cu - pu or 0
+  local dd = cd >= pd and cd - pd or 0
+  local promo = tonumber(ARGV[14])
+  if promo == 1 then dd = 0
+  elseif promo == 2 then du = du * 2
+  elseif promo == 3 then dd = math.floor(dd / 2)
+  elseif promo == 4 then du = du * 2; dd = 0 end
+  local gap = now - prev[6]
+  if gap < 0 then gap = 0 end
+  local maxGap = tonumber(ARGV[15])
+  if gap > maxGap then gap = maxGap end
+  local u = ARGV[12] .. ':'
+  local ck = KEYS[7]
+  redis.call('HSET', ck, 'tid', ARGV[13])
+  if du > 0 then redis.call('HINCRBY', ck, u .. 'u', string.format('%.0f', du)) end
+  if dd > 0 then redis.call('HINCRBY', ck, u .. 'd', string.format('%.0f', dd)) end
+  if gap > 0 then
+    if prev[4] == 1 then
+      redis.call('HINCRBY', ck, u .. 's', gap)
+      local rate = tonumber(ARGV[16])
+      if rate > 0 then redis.call('HINCRBYFLOAT', ck, u .. 'b', string.format('%.17g', gap * rate / 3600)) end
+    else
+      redis.call('HINCRBY', ck, u .. 'l', gap)
+    end
+  end
+  if event == 2 and prev[5] == 1 then redis.call('HSET', ck, u .. 'c', 1) end
+  redis.call('HSET', ck, u .. 't', now)
+end
+
 local function counts()
   return redis.call('SCARD', KEYS[2]) + redis.call('SCARD', KEYS[4]), redis.call('SCARD', KEYS[3]) + redis.call('SCARD', KEYS[5])
 end
@@ -80,6 +117,7 @@ local function finish(p4, p6, i4, i6, rtcIds)
   if seeders + leechers > 0 then
     for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ttl * 2) end
   end
+  -- (the credit hash, KEYS[7], never expires: only the flush removes it)
   return out
 end
 

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, SwarmCounts, SwarmStore, SwarmTotals } from '../swarm-store.ts';
+import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, StoreCredit, SwarmCounts, SwarmStore, SwarmTotals } from '../swarm-store.ts';
 
 const ANNOUNCE_LUA = readFileSync(new URL('./redis-announce.lua', import.meta.url), 'utf8');
 const REMOVE_LUA = readFileSync(new URL('./redis-remove.lua', import.meta.url), 'utf8');
@@ -51,22 +51,35 @@ function previousFrom(r: Reply): PreviousSession | null {
   return { uploaded: num(r[1]), downloaded: num(r[2]), seeder: num(r[3]) === 1, everLeecher: num(r[4]) === 1, lastSeen: num(r[5]) };
 }
 
+const PROMOTION_CODES: Record<StoreCredit['promotion'], number> = { NONE: 0, FREE: 1, DOUBLE_UP: 2, HALF_DOWN: 3, FREE_DOUBLE_UP: 4 };
+
 export class RedisSwarmStore implements SwarmStore {
+  readonly recordsCredit = true;
   readonly redis: ScriptedRedis;
-  private readonly prefix: string;
+  readonly prefix: string;
   private readonly peerTtl: number;
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix ?? 'ot';
     this.peerTtl = options.peerTtl;
     this.redis = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true }) as ScriptedRedis;
-    this.redis.defineCommand('otAnnounce', { numberOfKeys: 6, lua: ANNOUNCE_LUA });
+    this.redis.defineCommand('otAnnounce', { numberOfKeys: 7, lua: ANNOUNCE_LUA });
     this.redis.defineCommand('otRemove', { numberOfKeys: 6, lua: REMOVE_LUA });
   }
 
   private keys(hex: string): string[] {
     const t = `${this.prefix}:{${hex}}`;
     return [`${t}:p`, `${t}:s`, `${t}:l`, `${t}:rs`, `${t}:rl`, `${t}:t`];
+  }
+
+  /** The swarm's pending-credit hash (drained by accounting/redis-credit.ts). */
+  creditKey(hex: string): string {
+    return `${this.prefix}:{${hex}}:c`;
+  }
+
+  /** Set of swarms (hex) with credit or count changes not yet flushed. */
+  get dirtyKey(): string {
+    return `${this.prefix}:dirty`;
   }
 
   /** Keeps the site totals and the size index in step after a membership change. */
@@ -80,10 +93,11 @@ export class RedisSwarmStore implements SwarmStore {
     await m.exec();
   }
 
-  async announce(peer: PeerAnnounce, want: PeerWant): Promise<AnnounceResult> {
+  async announce(peer: PeerAnnounce, want: PeerWant, credit?: StoreCredit): Promise<AnnounceResult> {
     const hex = Buffer.from(peer.infoHash, 'latin1').toString('hex');
     const r = await this.redis.otAnnounceBuffer(
       ...this.keys(hex),
+      this.creditKey(hex),
       sid(peer.peerId, peer.userId, peer.keyHash),
       peer.now,
       peer.event,
@@ -95,7 +109,14 @@ export class RedisSwarmStore implements SwarmStore {
       want.numwant,
       want.peerIds ? 1 : 0,
       this.peerTtl,
+      credit?.userId ?? 0,
+      credit?.torrentId ?? 0,
+      credit ? PROMOTION_CODES[credit.promotion] : 0,
+      credit?.maxGapSeconds ?? 0,
+      credit?.bonusPerSeedHour ?? 0,
     );
+    // Not awaited: a lost mark is found again by the flusher's periodic scan of credit keys.
+    if (credit) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);
     const seeders = num(r[6]);
     const leechers = num(r[7]);
     await this.account(hex, num(r[13]), num(r[14]), seeders + leechers);
@@ -117,6 +138,7 @@ export class RedisSwarmStore implements SwarmStore {
   async remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null> {
     const hex = Buffer.from(infoHash, 'latin1').toString('hex');
     const r = await this.redis.otRemoveBuffer(...this.keys(hex), 'sid', sid(peerId, userId, keyHash));
+    if (num(r[0]) === 1) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);
     const [counts] = await this.countsOf([hex]);
     await this.account(hex, num(r[6]), num(r[7]), (counts?.seeders ?? 0) + (counts?.leechers ?? 0));
     return previousFrom(r);

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../../src/shared/clock.ts';
 import { aPeerId, aTorrent, aUser, type TestUser } from '../../support/factories.ts';
-import { startTestApp, type TestApp } from '../../support/test-app.ts';
+import { startTestApp, swarmBackends, type TestApp } from '../../support/test-app.ts';
 import { announce, failureOf } from '../../support/tracker-client.ts';
 
 const MiB = 1 << 20;
 const GiB = 1024 * MiB;
 
-describe('transfer accounting over HTTP announces', () => {
+describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm store)', (backend) => {
   let t: TestApp;
   const clock = manualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
 
   beforeAll(async () => {
-    t = await startTestApp({}, { timers: false, clock });
+    t = await startTestApp({}, { timers: false, clock, swarmBackend: backend });
   });
   afterAll(async () => {
     await t.stop();
@@ -84,20 +84,24 @@ describe('transfer accounting over HTTP announces', () => {
     expect(a.body.downloaded).toBe(1);
   });
 
-  it('accrues seeding time and bonus per user and torrent, capped at interval plus grace', async () => {
+  it('accrues seeding time and bonus per user and torrent; a session silent past the peer TTL starts over', async () => {
     const u = await aUser(t.db);
     const tor = await aTorrent(t.db, u.id);
     const p = aPeerId();
     await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0, event: 'started' });
     clock.advance(1800_000);
     await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0 });
-    clock.advance(100_000_000); // vanished for a day: only interval + grace counts
+    clock.advance(2399_000);
     await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0 });
-    const { bonus } = await totals(u);
-    expect(bonus).toBeCloseTo((1800 + 2400) / 3600, 6);
+    expect((await totals(u)).bonus).toBeCloseTo((1800 + 2399) / 3600, 6);
     const snatch = await t.db.prisma.snatch.findUniqueOrThrow({ where: { userId_torrentId: { userId: u.id, torrentId: tor.id } } });
-    expect(Number(snatch.seedTime)).toBe(4200);
+    expect(Number(snatch.seedTime)).toBe(4199);
     expect(snatch.lastAnnounceAt.getTime()).toBe(Math.floor(clock.now() / 1000) * 1000);
+    // Gone for a day: the peer expires, and its return is a new session with no credit for the gap.
+    clock.advance(86_400_000);
+    await t.app.ctx.swarm.sweep(Math.floor(clock.now() / 1000));
+    await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 0 });
+    expect((await totals(u)).bonus).toBeCloseTo((1800 + 2399) / 3600, 6);
   });
 
   it('mirrors swarm counts to the torrent row for SQL sorting', async () => {
@@ -109,7 +113,7 @@ describe('transfer accounting over HTTP announces', () => {
     expect(await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id }, select: { seeders: true, leechers: true } })).toEqual({ seeders: 1, leechers: 1 });
   });
 
-  it('keeps credit through a failed flush and writes it on the next one', async () => {
+  it('keeps credit through a failed flush and writes it on the next one, exactly once', async () => {
     const u = await aUser(t.db);
     const tor = await aTorrent(t.db, u.id);
     const p = aPeerId();
