@@ -21,6 +21,7 @@ import type { ModuleFactory, ServerModule } from './server/module.ts';
 import { moduleFactories } from './server/modules.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { createLocalEventBus, type EventBus } from './shared/events.ts';
+import { createRedisEventBus } from './shared/redis-events.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { MemorySwarmStore } from './swarm/stores/memory.ts';
 import { RedisSwarmStore } from './swarm/stores/redis.ts';
@@ -54,7 +55,9 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as co
 export async function createApp(config: Config, db: Database, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const events = options.events ?? createLocalEventBus();
+  const redisEvents = !options.events && config.redisUrl ? createRedisEventBus(config.redisUrl, config.redisPrefix, logger) : null;
+  if (redisEvents) await redisEvents.ready;
+  const events = options.events ?? redisEvents ?? createLocalEventBus();
   const now = () => clock.now();
   const users = new UserDirectory(db.prisma, events, now);
   const torrents = new TorrentRegistry(db.prisma, events, now);
@@ -231,6 +234,7 @@ export async function createApp(config: Config, db: Database, options: AppOption
         });
         if (flushed) logger.info({ entries: flushed.entries }, 'accounting flushed');
         await swarm.close();
+        await redisEvents?.close();
         users.close();
         torrents.close();
         clients.close();

@@ -2,11 +2,14 @@
  * `npm start`: one server on one port serving the tracker, GraphQL, the compat APIs and the
  * operator endpoints. Embedded defaults: PGlite under ./data and in-memory swarms.
  * `npm start -- --print-config` prints the effective configuration (secrets redacted).
+ * With WORKERS=N (needs DATABASE_URL and REDIS_URL) the process forks N workers sharing the
+ * port (node:cluster); swarms, credit, limits and events are shared through Redis.
  */
+import cluster from 'node:cluster';
 import { createApp } from './app.ts';
 import { loadConfigOrExit, openMigratedDatabase } from './boot.ts';
-import { describeConfig } from './config.ts';
-import { createLogger } from './shared/logger.ts';
+import { describeConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
 
 const args = process.argv.slice(2);
 const portArg = args.indexOf('--port');
@@ -18,31 +21,61 @@ if (args.includes('--print-config')) {
   process.exit(0);
 }
 const logger = createLogger(config.logLevel);
-const db = await openMigratedDatabase(config, logger);
-const app = await createApp(config, db, { logger });
-const address = await app.listen();
-logger.info({ address: `${address.address}:${address.port}`, database: db.kind, users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port}`);
+if (config.workers > 1 && cluster.isPrimary) runPrimary(config.workers, env, logger);
+else await runServer(config, logger);
 
-let shuttingDown = false;
-async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  logger.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    logger.error('shutdown took too long; exiting');
-    process.exit(1);
-  }, 30_000);
-  force.unref();
-  try {
-    await app.stop();
-    await db.close();
-    logger.info('stopped cleanly');
-    process.exit(0);
-  } catch (err) {
-    logger.error({ err }, 'shutdown failed');
-    await db.close().catch(() => undefined);
-    process.exit(1);
-  }
+/** Forks the workers, replaces any that dies, and passes stop signals on. */
+function runPrimary(workers: number, workerEnv: NodeJS.ProcessEnv, log: Logger): void {
+  log.info({ workers }, 'starting workers');
+  let stopping = false;
+  const fork = () => cluster.fork(workerEnv);
+  for (let i = 0; i < workers; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping workers');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    setTimeout(() => process.exit(1), 35_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+async function runServer(cfg: Config, log: Logger): Promise<void> {
+  const db = await openMigratedDatabase(cfg, log);
+  const app = await createApp(cfg, db, { logger: log });
+  const address = await app.listen();
+  log.info({ address: `${address.address}:${address.port}`, database: db.kind, swarm: cfg.redisUrl ? 'redis' : 'memory', users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port}`);
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    try {
+      await app.stop();
+      await db.close();
+      log.info('stopped cleanly');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      await db.close().catch(() => undefined);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}

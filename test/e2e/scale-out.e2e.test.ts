@@ -1,0 +1,134 @@
+/**
+ * Two server processes on different ports share one PostgreSQL database and one Redis: the
+ * deployment of issue 6. Runs only when DATABASE_URL and REDIS_URL are set (.ci/run sets them).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.ts';
+import { openDatabase, type Database } from '../../src/db/open-database.ts';
+import { createLogger } from '../../src/shared/logger.ts';
+import { createRedisEventBus } from '../../src/shared/redis-events.ts';
+import { aPeerId, aTorrent, aUser } from '../support/factories.ts';
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { dropRedisPrefix, onPostgres } from '../support/test-app.ts';
+import { announce, compactPeers, failureOf } from '../support/tracker-client.ts';
+
+const base = process.env.DATABASE_URL;
+const redisUrl = process.env.REDIS_URL;
+
+// Runs in the vitest `postgres` project only (once per CI run).
+describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on PostgreSQL and Redis', () => {
+  const prefix = `ot-scale-${randomBytes(4).toString('hex')}`;
+  const dbName = `ot_scale_${randomBytes(4).toString('hex')}`;
+  let url: string;
+  let db: Database;
+  let env: Record<string, string>;
+  const running: ServerProcess[] = [];
+
+  const start = async (extra: Record<string, string> = {}) => {
+    const p = await startServerProcess({ ...env, ...extra });
+    running.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    const pg = await import('pg');
+    const admin = new pg.default.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const u = new URL(base as string);
+    u.pathname = `/${dbName}`;
+    url = u.toString();
+    db = await openDatabase({ kind: 'postgres', url });
+    await migrate(db);
+    env = { DATABASE_URL: url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000' };
+  });
+
+  afterAll(async () => {
+    for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await db?.close();
+    const pg = await import('pg');
+    const admin = new pg.default.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+    await dropRedisPrefix(redisUrl as string, prefix);
+  });
+
+  it('returns a peer announced on one process to a peer announcing on the other', async () => {
+    const [p1, p2] = await Promise.all([start(), start()]);
+    const seeder = await aUser(db);
+    const leecher = await aUser(db);
+    const tor = await aTorrent(db, seeder.id);
+    expect(failureOf(await announce(p1.url, { passkey: seeder.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), port: 51413, left: 0, event: 'started' }))).toBeUndefined();
+    const got = await announce(p2.url, { passkey: leecher.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), port: 51414, left: 9, event: 'started' });
+    expect(got.body).toMatchObject({ complete: 1, incomplete: 1 });
+    expect(compactPeers(got.body.peers as Uint8Array)).toEqual(['127.0.0.1:51413']);
+    for (const p of [p1, p2]) p.child.kill('SIGTERM');
+    await Promise.all([p1.exited, p2.exited]);
+  });
+
+  it('holds the per-passkey announce limit across both processes', async () => {
+    const [p1, p2] = await Promise.all([start({ TRACKER_ANNOUNCE_RATE_LIMIT: '10' }), start({ TRACKER_ANNOUNCE_RATE_LIMIT: '10' })]);
+    const u = await aUser(db);
+    const tor = await aTorrent(db, u.id);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await announce(i % 2 ? p2.url : p1.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 })).status);
+    expect(statuses.slice(0, 10)).toEqual(new Array(10).fill(200));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    for (const p of [p1, p2]) p.child.kill('SIGTERM');
+    await Promise.all([p1.exited, p2.exited]);
+  });
+
+  it('applies a ban made elsewhere on every process within a second', async () => {
+    const [p1, p2] = await Promise.all([start(), start()]);
+    const u = await aUser(db);
+    const tor = await aTorrent(db, u.id);
+    for (const p of [p1, p2]) expect(failureOf(await announce(p.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 }))).toBeUndefined();
+    const bus = createRedisEventBus(redisUrl as string, prefix, createLogger('silent'));
+    await bus.ready;
+    await db.prisma.user.update({ where: { id: u.id }, data: { status: 'BANNED' } });
+    bus.publish({ type: 'user.changed', userId: u.id });
+    await bus.close();
+    const deadline = Date.now() + 1000;
+    for (const p of [p1, p2]) {
+      let reason: string | undefined;
+      do reason = failureOf(await announce(p.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 }));
+      while (!reason && Date.now() < deadline);
+      expect(reason).toMatch(/banned/);
+    }
+    for (const p of [p1, p2]) p.child.kill('SIGTERM');
+    await Promise.all([p1.exited, p2.exited]);
+  });
+
+  it('loses no credit when a process is killed with SIGKILL in the middle of announces', async () => {
+    const [p1, p2] = await Promise.all([start(), start()]);
+    const u = await aUser(db);
+    const tor = await aTorrent(db, u.id);
+    const peerId = aPeerId();
+    const session = { passkey: u.passkey, infoHash: tor.hashBytes, peerId, left: 0 };
+    await announce(p1.url, { ...session, event: 'started' });
+    let uploaded = 0;
+    let killed = false;
+    for (let i = 1; i <= 40; i++) {
+      uploaded = i * 1_000_000;
+      if (i === 20) {
+        p1.child.kill('SIGKILL');
+        killed = true;
+      }
+      // While p1 is alive half the announces go to it; after the kill the client retries on p2.
+      const target = !killed && i % 2 ? p1 : p2;
+      try {
+        await announce(target.url, { ...session, uploaded });
+      } catch {
+        await announce(p2.url, { ...session, uploaded });
+      }
+    }
+    await p1.exited;
+    p2.child.kill('SIGTERM'); // its final flush writes everything Redis holds
+    expect(await p2.exited).toBe(0);
+    const row = await db.prisma.user.findUniqueOrThrow({ where: { id: u.id } });
+    expect(Number(row.uploaded)).toBe(uploaded);
+  });
+});
