@@ -1,5 +1,6 @@
 /** The feature modules mounted on the server, in matching order (see server/module.ts). */
+import { liveModule } from '../live/live.ts';
 import { wsTrackerModule } from '../tracker/ws/ws-tracker.ts';
 import type { ModuleFactory } from './module.ts';
 
-export const moduleFactories: ModuleFactory[] = [wsTrackerModule];
+export const moduleFactories: ModuleFactory[] = [liveModule, wsTrackerModule];

@@ -1,0 +1,54 @@
+/**
+ * The live layer of one app: its pub/sub and stats feed, created once per AppContext and
+ * hooked into the tracker (`TrackerDeps.onSwarmChange`), so that GraphQL subscriptions, the
+ * dashboard and the WebSocket tracker all see the same events. `liveOf(ctx)` is the one way
+ * to reach it; the `live` module (server/modules.ts) creates it at start and closes it on stop.
+ */
+import type { AppContext } from '../app-context.ts';
+import type { ServerModule } from '../server/module.ts';
+import { createMemoryPubSub, type LivePubSub } from './pubsub.ts';
+import { createStatsFeed, type StatsFeed, type StatsFeedOptions } from './stats-feed.ts';
+
+export interface Live {
+  pubsub: LivePubSub;
+  feed: StatsFeed;
+}
+
+const perApp = new WeakMap<object, Live>();
+
+export interface LiveOptions {
+  feed?: Partial<StatsFeedOptions>;
+  /** Events a subscriber may fall behind before it is dropped. */
+  maxQueue?: number;
+}
+
+/** The app's live layer, created (and hooked into the tracker) on first use. */
+export function liveOf(ctx: AppContext, options: LiveOptions = {}): Live {
+  let live = perApp.get(ctx);
+  if (live) return live;
+  const pubsub = createMemoryPubSub({ maxQueue: options.maxQueue ?? 64 });
+  const feed = createStatsFeed(ctx, pubsub, options.feed);
+  live = { pubsub, feed };
+  perApp.set(ctx, live);
+  const previous = ctx.tracker.onSwarmChange;
+  ctx.tracker.onSwarmChange = previous
+    ? (t) => {
+        previous(t);
+        feed.swarmChanged(t);
+      }
+    : (t) => feed.swarmChanged(t);
+  return live;
+}
+
+/** Module factory: creates the live layer at start, ends every subscription on stop. */
+export function liveModule(ctx: AppContext): ServerModule {
+  const live = liveOf(ctx);
+  return {
+    name: 'live',
+    close: () => {
+      live.feed.close();
+      live.pubsub.close();
+      return Promise.resolve();
+    },
+  };
+}
