@@ -100,12 +100,12 @@ function asBytes(v: BValue | undefined, what: string): Buffer {
   return v;
 }
 
-function optionalText(v: BValue | undefined, max: number): string | null {
+function optionalText(v: BValue | undefined, max: number, multiline: boolean): string | null {
   if (!Buffer.isBuffer(v)) return null;
   const s = utf8(v);
   if (s === null) return null;
   // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim();
+  const clean = s.replace(multiline ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g : /[\u0000-\u001f\u007f]/g, '').trim();
   return clean === '' ? null : clean.slice(0, max);
 }
 
@@ -190,8 +190,8 @@ function checkDuplicates(paths: string[][]): void {
 }
 
 interface V1Layout {
-  /** Content files (no padding), in order. */
-  files: { path: string[]; length: number }[];
+  /** Content files (no padding), in order, with their offset in the v1 piece space. */
+  files: { path: string[]; length: number; offset: number }[];
   /** Sum of all lengths including padding: the v1 piece space. */
   total: number;
 }
@@ -202,7 +202,7 @@ function v1Layout(info: BDict, name: string): V1Layout {
   if (length !== undefined && list !== undefined) reject('structure', 'info has both length and files');
   if (length !== undefined) {
     const n = asInt(length, 'info.length');
-    return { files: [{ path: [name], length: n }], total: n };
+    return { files: [{ path: [name], length: n, offset: 0 }], total: n };
   }
   if (!Array.isArray(list)) reject('structure', 'info must have length (single file) or a files list');
   if (list.length === 0) reject('structure', 'info.files is empty');
@@ -212,12 +212,13 @@ function v1Layout(info: BDict, name: string): V1Layout {
   list.forEach((entry, i) => {
     if (!isDict(entry)) reject('structure', `info.files[${i}] must be a dictionary`);
     const len = asInt(entry.get('length'), `info.files[${i}].length`);
+    const offset = total;
     total += len;
     if (!Number.isSafeInteger(total)) reject('integer', 'the total size is out of range');
     const attr = entry.get('attr');
     const padding = Buffer.isBuffer(attr) && attr.includes(0x70 /* p */);
     const path = pathOf(entry.get('path'), entry.get('path.utf-8'), `info.files[${i}].path`);
-    if (!padding) files.push({ path: [name, ...path], length: len });
+    if (!padding) files.push({ path: [name, ...path], length: len, offset });
   });
   if (files.length === 0) reject('structure', 'the torrent has only padding files');
   return { files, total };
@@ -285,7 +286,7 @@ function checkPieceLayers(layers: BValue | undefined, files: V2File[], pieceLeng
   for (const key of needed.keys()) if (!layers.has(key)) reject('v2', 'piece layers lack the layer of a file');
 }
 
-function sameFiles(v1: V1Layout['files'], v2: V2File[]): boolean {
+function sameFiles(v1: { path: string[]; length: number }[], v2: V2File[]): boolean {
   if (v1.length !== v2.length) return false;
   return v1.every((f, i) => {
     const g = v2[i] as V2File;
@@ -325,7 +326,7 @@ export function parseTorrentUpload(bytes: Buffer, opts: ParseOptions): ParsedTor
   const version: ParsedTorrent['version'] = hasTree ? (hasPieces ? 'hybrid' : 'v2') : 'v1';
   if (version === 'v1' && !hasPieces) reject('pieces', 'info.pieces is missing');
 
-  let files: { path: string[]; length: number }[] = [];
+  let files: { path: string[]; length: number; offset?: number }[] = [];
   let pieceLayers: Buffer | null = null;
   if (version !== 'v2') {
     const layout = v1Layout(info, name);
@@ -338,7 +339,11 @@ export function parseTorrentUpload(bytes: Buffer, opts: ParseOptions): ParsedTor
   }
   if (version !== 'v1') {
     const tree = v2Files(info, name);
-    if (version === 'hybrid' && !sameFiles(files, tree)) reject('v2', 'the v1 file list and the v2 file tree describe different files');
+    if (version === 'hybrid') {
+      if (!sameFiles(files, tree)) reject('v2', 'the v1 file list and the v2 file tree describe different files');
+      // BEP 52: in a hybrid every file starts on a piece boundary in the v1 piece space too.
+      if (files.some((f) => f.length > 0 && (f.offset ?? 0) % pieceLength !== 0)) reject('v2', 'a v1 file of the hybrid is not aligned to a piece boundary (wrong padding)');
+    }
     files = tree;
     if (tree.every((f) => f.length === 0)) reject('pieces', 'the torrent has no content (total size 0)');
     checkPieceLayers(root.get('piece layers'), tree, pieceLength);
@@ -378,8 +383,8 @@ export function parseTorrentUpload(bytes: Buffer, opts: ParseOptions): ParsedTor
     files: files.map((f) => ({ path: f.path.join('/'), size: BigInt(f.length) })),
     info: infoBytes,
     pieceLength,
-    comment: optionalText(root.get('comment'), LIMITS.maxCommentChars),
-    createdBy: optionalText(root.get('created by'), LIMITS.maxCreatedByChars),
+    comment: optionalText(root.get('comment'), LIMITS.maxCommentChars, true),
+    createdBy: optionalText(root.get('created by'), LIMITS.maxCreatedByChars, false),
     pieceLayers,
   };
 }

@@ -46,8 +46,11 @@ async function existing(prisma: PrismaClient, parsed: ParsedTorrent): Promise<nu
   return row?.id ?? null;
 }
 
+/** Prisma's P2002, or the driver adapter's own error (PGlite's adapter does not map it). */
 function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; cause?: { kind?: unknown; originalCode?: unknown; code?: unknown } };
+  return e.code === 'P2002' || e.cause?.kind === 'UniqueConstraintViolation' || e.cause?.originalCode === '23505' || e.cause?.code === '23505';
 }
 
 export async function registerTorrent(prisma: PrismaClient, events: EventBus, input: RegisterInput): Promise<RegisteredTorrent> {
