@@ -29,14 +29,14 @@ function schemaSql(): string {
   return execFileSync('npx', ['prisma', 'migrate', 'diff', '--from-empty', '--to-schema-datamodel', 'schema.prisma', '--script'], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 240_000,
     env: { ...process.env, PRISMA_QUERY_ENGINE_LIBRARY: './package.json', DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://localhost/unused' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
 }
 
 describe('migrations', () => {
-  it('produce exactly what schema.prisma describes', async () => {
+  it('produce exactly what schema.prisma describes', { timeout: 300_000 }, async () => {
     const migrated = await openTestDatabase();
     const pgdb = await freshPostgres();
     const fromSchema = await openDatabase(pgdb ? { kind: 'postgres', url: pgdb.url } : { kind: 'pglite', dataDir: null });
