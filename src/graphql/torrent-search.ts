@@ -1,0 +1,100 @@
+/**
+ * The catalogue query behind `torrents(...)`: filters, full-text search, sort and paging, as
+ * an ordered page of ids plus the total count. Full-text search uses the expression GIN index
+ * `raw_torrents_search` (migration 20261125020000_torrent_search): the name (weight A, with
+ * `. _ -` and brackets read as spaces, as scene names use them) and the description (weight D),
+ * `simple` configuration (no stemming: names are not prose in one language), every word of the
+ * query matched as a prefix. Input never reaches SQL text: words are reduced to letters and
+ * digits and bound as parameters; sort columns come from a fixed map.
+ */
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+
+export type SortField = 'CREATED' | 'SEEDERS' | 'LEECHERS' | 'SIZE' | 'COMPLETED' | 'NAME' | 'RELEVANCE';
+export type SortDirection = 'ASC' | 'DESC';
+
+export interface CatalogQuery {
+  search: string | null;
+  categorySlug: string | null;
+  uploaderId: number | null;
+  statuses: Array<'ACTIVE' | 'PENDING' | 'DELETED'>;
+  /** Hide anonymous uploads from uploader filters (the uploader stays secret). */
+  sort: SortField;
+  direction: SortDirection;
+  offset: number;
+  limit: number;
+}
+
+export interface CatalogPage {
+  ids: number[];
+  total: number;
+}
+
+const COLUMNS: Record<Exclude<SortField, 'RELEVANCE'>, Prisma.Sql> = {
+  CREATED: Prisma.raw('t."created_at"'),
+  SEEDERS: Prisma.raw('t."seeders"'),
+  LEECHERS: Prisma.raw('t."leechers"'),
+  SIZE: Prisma.raw('t."size"'),
+  COMPLETED: Prisma.raw('t."times_completed"'),
+  NAME: Prisma.raw('lower(t."name")'),
+};
+
+/** Must stay identical to the indexed expression of raw_torrents_search. */
+const VECTOR = Prisma.raw(
+  `(setweight(to_tsvector('simple'::regconfig, translate(t."name", '._-[]()', '       ')), 'A') || setweight(to_tsvector('simple'::regconfig, t."description"), 'D'))`,
+);
+
+/** Letters and digits of the query, lower-cased, at most 8 words of at most 64 characters. */
+export function searchWords(search: string): string[] {
+  return search
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0)
+    .slice(0, 8)
+    .map((w) => w.slice(0, 64));
+}
+
+const STATUSES = new Set(['ACTIVE', 'PENDING', 'DELETED']);
+
+export function escapeLikePattern(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export async function findCatalogPage(prisma: PrismaClient, q: CatalogQuery): Promise<CatalogPage> {
+  const statuses = q.statuses.filter((s) => STATUSES.has(s)).map((s) => `'${s}'`);
+  if (statuses.length === 0) return { ids: [], total: 0 };
+  const conditions: Prisma.Sql[] = [Prisma.raw(`t."status" IN (${statuses.join(', ')})`)];
+  let join = Prisma.empty;
+  if (q.categorySlug !== null) {
+    join = Prisma.sql`JOIN "categories" c ON c."id" = t."category_id"`;
+    conditions.push(Prisma.sql`c."slug" = ${q.categorySlug}`);
+  }
+  if (q.uploaderId !== null) conditions.push(Prisma.sql`t."uploader_id" = ${q.uploaderId} AND t."anonymous" = false`);
+  let rank: Prisma.Sql | null = null;
+  const search = q.search?.trim() ?? '';
+  if (search !== '') {
+    const words = searchWords(search);
+    if (words.length > 0) {
+      const tsquery = words.map((w) => `${w}:*`).join(' & ');
+      conditions.push(Prisma.sql`${VECTOR} @@ to_tsquery('simple'::regconfig, ${tsquery})`);
+      rank = Prisma.sql`ts_rank(${VECTOR}, to_tsquery('simple'::regconfig, ${tsquery}))`;
+    } else {
+      // Only punctuation (e.g. "%"): a literal substring match on the name.
+      conditions.push(Prisma.sql`t."name" ILIKE ${`%${escapeLikePattern(search.slice(0, 64))}%`} ESCAPE '\\'`);
+    }
+  }
+  const dir = Prisma.raw(q.direction === 'ASC' ? 'ASC' : 'DESC');
+  const order =
+    q.sort === 'RELEVANCE' ? (rank ? Prisma.sql`${rank} ${dir}, t."id" DESC` : Prisma.sql`t."created_at" DESC, t."id" DESC`) : Prisma.sql`${COLUMNS[q.sort]} ${dir}, t."id" ${dir}`;
+  const where = Prisma.join(conditions, ' AND ');
+  const rows = await prisma.$queryRaw<Array<{ id: number; total: bigint | number }>>`
+    SELECT t."id", count(*) OVER () AS total FROM "torrents" t ${join}
+    WHERE ${where} ORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  let total: number;
+  if (rows.length > 0) total = Number((rows[0] as { total: bigint | number }).total);
+  else if (q.offset === 0) total = 0;
+  else {
+    const counted = await prisma.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS n FROM "torrents" t ${join} WHERE ${where}`;
+    total = Number(counted[0]?.n ?? 0);
+  }
+  return { ids: rows.map((r) => Number(r.id)), total };
+}
