@@ -32,15 +32,16 @@ export function createMetrics(sources: MetricSources, opts: { defaultMetrics: bo
     registers: [registry],
   });
   const flushes = new Counter({ name: 'accounting_flushes_total', help: 'Accounting flushes by result', labelNames: ['result'], registers: [registry] });
-  let totalsCache: { swarms: number; peers: number; seeders: number; leechers: number } | null = null;
-  const readTotals = async () => {
-    totalsCache = await sources.swarmTotals();
-    return totalsCache;
+  // The four swarm gauges are collected together: one read of the store per scrape.
+  let totals: { at: number; value: Promise<{ swarms: number; peers: number; seeders: number; leechers: number }> } | null = null;
+  const readTotals = () => {
+    if (!totals || Date.now() - totals.at > 1000) totals = { at: Date.now(), value: sources.swarmTotals() };
+    return totals.value;
   };
   new Gauge({ name: 'tracker_swarms', help: 'Swarms with at least one peer', registers: [registry], async collect() { this.set((await readTotals()).swarms); } });
-  new Gauge({ name: 'tracker_peers', help: 'Peer sessions', registers: [registry], collect() { this.set(totalsCache?.peers ?? 0); } });
-  new Gauge({ name: 'tracker_seeders', help: 'Seeding peer sessions', registers: [registry], collect() { this.set(totalsCache?.seeders ?? 0); } });
-  new Gauge({ name: 'tracker_leechers', help: 'Leeching peer sessions', registers: [registry], collect() { this.set(totalsCache?.leechers ?? 0); } });
+  new Gauge({ name: 'tracker_peers', help: 'Peer sessions', registers: [registry], async collect() { this.set((await readTotals()).peers); } });
+  new Gauge({ name: 'tracker_seeders', help: 'Seeding peer sessions', registers: [registry], async collect() { this.set((await readTotals()).seeders); } });
+  new Gauge({ name: 'tracker_leechers', help: 'Leeching peer sessions', registers: [registry], async collect() { this.set((await readTotals()).leechers); } });
   new Gauge({ name: 'accounting_flush_lag_seconds', help: 'Age of the oldest credit not yet written to the database', registers: [registry], collect() { this.set(sources.flushLagSeconds()); } });
   new Gauge({ name: 'accounting_pending_entries', help: 'User-torrent credit entries waiting for the next flush', registers: [registry], collect() { this.set(sources.pendingCredit()); } });
   return {

@@ -53,7 +53,7 @@ export interface AnnounceOutcome {
 
 export async function resolveUser(deps: TrackerDeps, passkey: string): Promise<CachedUser> {
   const user = deps.users.peekPasskey(passkey) ?? (await deps.users.byPasskeyOrLoad(passkey));
-  if (!user) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)');
+  if (!user) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)', undefined, true);
   if (user.status === 'BANNED') throw new TrackerFailure('your account is banned');
   if (user.status === 'DISABLED') throw new TrackerFailure('your account is disabled: contact the staff');
   let wait = deps.limiter.consume(user, deps.clock.now());

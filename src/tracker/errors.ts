@@ -8,6 +8,8 @@ export class TrackerFailure extends Error {
     message: string,
     /** For rate limiting (BEP 31): minutes the client should wait. */
     readonly retryInMinutes?: number,
+    /** Set for failures that count against the sender's address (guessing passkeys). */
+    readonly suspicious = false,
   ) {
     super(message);
   }

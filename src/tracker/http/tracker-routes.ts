@@ -4,6 +4,7 @@
  * is HTTP 429 with BEP 31 `retry in`; anything unexpected is logged and answered generically.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ClientIpResolver } from '../../server/client-ip.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -41,8 +42,29 @@ export interface TrackerHttp {
   scrape(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined): void;
 }
 
+/** Unknown passkeys allowed per address and minute before the address is refused outright. */
+const FAILED_LOOKUPS_PER_MINUTE = 30;
+
 export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, ip: ClientIpResolver, metrics: Metrics, logger: Logger): TrackerHttp {
-  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }) => {
+  // Guessing passkeys costs the guesser: after too many unknown ones, the address is refused
+  // before any lookup for the rest of the minute. Checked with one Map read on the hot path.
+  const failedLookups = new RateLimiterMemory({ points: FAILED_LOOKUPS_PER_MINUTE, duration: 60 });
+  const blockedUntil = new Map<string, number>();
+  const refusedAddress = (req: IncomingMessage): boolean => {
+    if (blockedUntil.size === 0) return false;
+    const until = blockedUntil.get(ip.text(req));
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    blockedUntil.delete(ip.text(req));
+    return false;
+  };
+  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }, req?: IncomingMessage) => {
+    if (err instanceof TrackerFailure && err.suspicious && req) {
+      const addr = ip.text(req);
+      failedLookups.consume(addr).catch((r: unknown) => {
+        if (r instanceof RateLimiterRes) blockedUntil.set(addr, Date.now() + r.msBeforeNext);
+      });
+    }
     if (err instanceof TrackerFailure) {
       if (err.retryInMinutes !== undefined) {
         metrics.announces.rateLimited.inc();
@@ -62,6 +84,10 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
   return {
     announce(req, res, query, pathPasskey) {
       const url = req.url as string;
+      if (refusedAddress(req)) {
+        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.announces);
+        return;
+      }
       let parsed;
       try {
         parsed = parseAnnounce(url, query, pathPasskey, opts);
@@ -110,13 +136,17 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
           );
         },
         (err: unknown) => {
-          fail(res, err, url, metrics.announces);
+          fail(res, err, url, metrics.announces, req);
         },
       );
     },
 
     scrape(req, res, query, pathPasskey) {
       const url = req.url as string;
+      if (refusedAddress(req)) {
+        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.scrapes);
+        return;
+      }
       let parsed;
       try {
         parsed = parseScrape(url, query, pathPasskey, opts);
@@ -130,7 +160,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
           send(res, 200, encodeScrape(rows.map((r) => ({ infoHash: r.infoHash, complete: r.seeders, incomplete: r.leechers, downloaded: r.completed }))));
         },
         (err: unknown) => {
-          fail(res, err, url, metrics.scrapes);
+          fail(res, err, url, metrics.scrapes, req);
         },
       );
     },
