@@ -2,6 +2,7 @@
  * Everything a running app holds, built once by app.ts (the composition root) and handed to
  * the HTTP routes and feature modules. Tests build it the same way with in-memory backends.
  */
+import type { Redis } from 'ioredis';
 import type { Ledger } from './accounting/ledger.ts';
 import type { AccountingFlusher } from './accounting/flush.ts';
 import type { ClientAllowList } from './cache/client-allow-list.ts';
@@ -32,4 +33,6 @@ export interface AppContext {
   metrics: Metrics;
   clientIp: ClientIpResolver;
   tracker: TrackerDeps;
+  /** The shared Redis client when REDIS_URL is set (limiters, pub/sub); null when embedded. */
+  redis: Redis | null;
 }

@@ -96,7 +96,7 @@ export async function createApp(config: Config, db: Database, options: AppOption
     limiter: redisStore ? redisAnnounceLimiter(redisStore.redis, config.tracker.announceRateLimit, config.redisPrefix) : memoryAnnounceLimiter(config.tracker.announceRateLimit),
   };
   const clientIp = createClientIpResolver(config.trustProxy);
-  const ctx: AppContext = { config, db, logger, clock, events, users, torrents, clients, swarm, ledger, flusher, metrics, clientIp, tracker };
+  const ctx: AppContext = { config, db, logger, clock, events, users, torrents, clients, swarm, ledger, flusher, metrics, clientIp, tracker, redis: redisStore?.redis ?? null };
   const trackerHttp = createTrackerHttp(tracker, { ...config.tracker }, clientIp, metrics, logger);
   const modules: ServerModule[] = [];
   for (const factory of options.modules ?? moduleFactories) modules.push(await factory(ctx));
