@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 
-const GENERATED = ['src/generated', 'schema.graphql', 'compat/generated', 'test/generated'];
+const GENERATED = ['src/generated', 'schema.graphql', 'compat/generated', 'test/generated', '.env.example'];
 
 execFileSync('npm', ['run', '--silent', 'generate'], { stdio: ['ignore', 'ignore', 'inherit'] });
 let status = '';
