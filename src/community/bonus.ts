@@ -34,17 +34,17 @@ export async function giftBonus(prisma: PrismaClient, input: { fromUserId: numbe
   const rows = await prisma.$queryRaw<Array<{ bonus: number }>>`
     WITH debit AS (
       UPDATE "users" SET "bonus" = "bonus" - ${input.amount}::double precision
-      WHERE "id" = ${input.fromUserId} AND "bonus" >= ${input.amount}::double precision
+      WHERE "id" = ${input.fromUserId}::integer AND "bonus" >= ${input.amount}::double precision
       RETURNING "id", "bonus"
     ), credit AS (
       UPDATE "users" SET "bonus" = "bonus" + ${received}::double precision
-      WHERE "id" = ${uploaderId} AND EXISTS (SELECT 1 FROM debit)
+      WHERE "id" = ${uploaderId}::integer AND EXISTS (SELECT 1 FROM debit)
       RETURNING "id"
     ), ledger AS (
       INSERT INTO "bonus_transactions" ("user_id", "amount", "kind", "torrent_id", "counterparty_id", "note")
-      SELECT "id", -${input.amount}::double precision, 'GIFT_SENT'::"BonusKind", ${input.torrentId}, ${uploaderId}, ${note} FROM debit
+      SELECT "id", -${input.amount}::double precision, 'GIFT_SENT'::"BonusKind", ${input.torrentId}::integer, ${uploaderId}::integer, ${note}::text FROM debit
       UNION ALL
-      SELECT "id", ${received}::double precision, 'GIFT_RECEIVED'::"BonusKind", ${input.torrentId}, ${input.fromUserId}, ${note} FROM credit
+      SELECT "id", ${received}::double precision, 'GIFT_RECEIVED'::"BonusKind", ${input.torrentId}::integer, ${input.fromUserId}::integer, ${note}::text FROM credit
       RETURNING "id"
     )
     SELECT "bonus" FROM debit`;
