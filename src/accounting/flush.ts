@@ -109,6 +109,8 @@ export class AccountingFlusher {
   private running: Promise<FlushResult> | null = null;
   /** Unix ms of the last successful flush. */
   lastSuccess = Date.now();
+  /** Called after a batch was written (live `myTransfer` and `completed` updates); must not throw. */
+  onFlushed?: (flushed: { userIds: number[]; completions: Array<{ id: number; completed: number }> }) => void;
 
   constructor(private readonly deps: FlushDeps) {}
 
@@ -143,6 +145,7 @@ export class AccountingFlusher {
       await pending.done();
       this.deps.onCompleted(completions);
       this.lastSuccess = Date.now();
+      this.onFlushed?.({ userIds: batch.entries.map((e) => e.userId), completions });
       return { entries: batch.entries.length, completions: completions.length };
     } catch (err) {
       await pending.failed().catch(() => undefined);

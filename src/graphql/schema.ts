@@ -10,5 +10,6 @@ import './types/torrent.ts';
 import './types/upload.ts';
 import './types/community.ts';
 import './types/live.ts';
+import './types/live-stats.ts';
 
 export const schema = builder.toSchema();

@@ -37,6 +37,16 @@ export function liveOf(ctx: AppContext, options: LiveOptions = {}): Live {
         feed.swarmChanged(t);
       }
     : (t) => feed.swarmChanged(t);
+  // After a flush: credited users' live transfer, and torrents whose completed count grew.
+  const previousFlushed = ctx.flusher.onFlushed;
+  ctx.flusher.onFlushed = (flushed) => {
+    previousFlushed?.(flushed);
+    feed.transferFlushed(flushed.userIds);
+    for (const c of flushed.completions) {
+      const t = ctx.torrents.byId(c.id);
+      if (t) feed.swarmChanged(t);
+    }
+  };
   return live;
 }
 
