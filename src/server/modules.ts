@@ -1,8 +1,9 @@
 /** The feature modules mounted on the server, in matching order (see server/module.ts). */
+import { dashboardModule } from '../dashboard/module.ts';
 import { graphqlWsModule } from '../live/graphql-ws.ts';
 import { liveModule } from '../live/live.ts';
 import { wsTrackerModule } from '../tracker/ws/ws-tracker.ts';
 import { graphqlModule } from '../graphql/module.ts';
 import type { ModuleFactory } from './module.ts';
 
-export const moduleFactories: ModuleFactory[] = [graphqlModule, liveModule, wsTrackerModule, graphqlWsModule];
+export const moduleFactories: ModuleFactory[] = [graphqlModule, liveModule, wsTrackerModule, graphqlWsModule, dashboardModule];
