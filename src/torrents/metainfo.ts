@@ -260,6 +260,7 @@ function v2Files(info: BDict, name: string): V2File[] {
     }
   };
   walk(tree, []);
+  if (!Number.isSafeInteger(out.reduce((sum, f) => sum + f.length, 0))) reject('integer', 'the total size is out of range');
   // A single file at the top of the tree is a single-file torrent; otherwise the tree is
   // the content of the directory `name`.
   const only = out[0];
@@ -354,6 +355,7 @@ export function parseTorrentUpload(bytes: Buffer, opts: ParseOptions): ParsedTor
   checkDuplicates(files.map((f) => f.path));
   let size = 0n;
   for (const f of files) size += BigInt(f.length);
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) reject('integer', 'the total size is out of range');
 
   // The site's rewrite, once: private, and our source tag.
   info.set('private', 1n);

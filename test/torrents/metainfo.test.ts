@@ -308,6 +308,14 @@ describe('bad uploads are rejected with the rule named (ECOSYSTEM 2.9)', () => {
       expect(rejected(encode(top)).rule).toBe('path');
     });
 
+    it('a v2 total size beyond 2^53', () => {
+      const top = decodeDict(fixture('v2-only'));
+      const tree = (top.get('info') as BDict).get('file tree') as BDict;
+      for (const file of tree.map.values()) ((file as BDict).get('') as BDict).set('length', BigInt(2 ** 52) + 1n);
+      (top.get('piece layers') as BDict).map.clear();
+      expect(rejected(encode(top)).message).toMatch(/total size is out of range/);
+    });
+
     it('a pieces root that is not 32 bytes', () => {
       const top = decodeDict(fixture('v2-only'));
       const tree = (top.get('info') as BDict).get('file tree') as BDict;
