@@ -144,6 +144,19 @@ describe('bad uploads are rejected with the rule named (ECOSYSTEM 2.9)', () => {
     expect(['bencode', 'files', 'size']).toContain(err.rule);
   });
 
+  it('worst cases near the caps stay fast: 10 000 files with long names, and 4 MiB of tiny list items', () => {
+    const files = Array.from({ length: LIMITS.maxFiles }, (_, i) => ({ path: ['d'.repeat(100), `${'f'.repeat(200)}${i}`], length: 1 + i }));
+    const big = makeV1Torrent({ name: 'big', files, pieceLength: 16384 });
+    expect(big.length).toBeLessThan(LIMITS.maxBytes);
+    let started = performance.now();
+    expect(parse(big).files).toHaveLength(LIMITS.maxFiles);
+    expect(performance.now() - started).toBeLessThan(3000);
+    const items = Buffer.concat([Buffer.from('d4:infol'), Buffer.alloc(LIMITS.maxBytes - 12, 'le'), Buffer.from('ee')]);
+    started = performance.now();
+    expect(rejected(items).rule).toBe('bencode');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('integer: a length beyond 2^53', () => {
     const err = rejected(makeV1Torrent({ name: 'a', length: 1, info: { length: 9007199254740993n } }));
     expect(err.rule).toBe('integer');
