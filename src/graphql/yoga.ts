@@ -12,7 +12,7 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { getOperationAST, GraphQLError, Kind, OperationTypeNode, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, OperationTypeNode, type ASTVisitor, type DocumentNode, type ExecutionResult, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../app-context.ts';
@@ -69,9 +69,17 @@ export function normaliseError(err: GraphQLError): GraphQLError {
   return withCode(err, 'BAD_USER_INPUT');
 }
 
+/**
+ * GraphQLError by shape, not class: a test runner may load `graphql` twice (ESM and CJS), and
+ * Yoga's errors then are not instances of this module's GraphQLError.
+ */
+export function isGraphQLError(e: unknown): e is GraphQLError {
+  return e instanceof Error && e.name === 'GraphQLError' && typeof (e as { extensions?: unknown }).extensions === 'object';
+}
+
 function normaliseResult(result: ExecutionResult): ExecutionResult {
   if (!result.errors || result.errors.length === 0) return result;
-  return { ...result, errors: result.errors.map((e) => (e instanceof GraphQLError ? normaliseError(e) : e)) };
+  return { ...result, errors: result.errors.map((e) => (isGraphQLError(e) ? normaliseError(e) : e)) };
 }
 
 /**
@@ -92,6 +100,32 @@ function deliberateError(error: unknown): ApiError | null {
     e = (e as { originalError?: unknown }).originalError;
   }
   return null;
+}
+
+/** Introspection fields that return lists: nesting them multiplies the work. */
+const INTROSPECTION_LISTS = new Set(['types', 'fields', 'inputFields', 'interfaces', 'possibleTypes', 'enumValues', 'args']);
+/** The standard introspection query nests at most 3 (types → fields → args). */
+const MAX_INTROSPECTION_LISTS = 3;
+
+/** A validation rule bounding nested introspection lists (armor's static cost skips them here). */
+export function introspectionFanOutRule(context: ValidationContext): ASTVisitor {
+  let depth = 0;
+  let reported = false;
+  return {
+    Field: {
+      enter(node) {
+        if (!INTROSPECTION_LISTS.has(node.name.value)) return;
+        depth += 1;
+        if (depth > MAX_INTROSPECTION_LISTS && !reported) {
+          reported = true;
+          context.reportError(new GraphQLError(`Introspection lists nested more than ${MAX_INTROSPECTION_LISTS} deep`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
+        }
+      },
+      leave(node) {
+        if (INTROSPECTION_LISTS.has(node.name.value)) depth -= 1;
+      },
+    },
+  };
 }
 
 export function createGraphQLYoga(deps: YogaDeps): OpenTrackerYoga {
@@ -125,6 +159,12 @@ export function createGraphQLYoga(deps: YogaDeps): OpenTrackerYoga {
     },
   };
 
+  const introspectionFanOut: Plugin = {
+    onValidate({ addValidationRule }) {
+      addValidationRule(introspectionFanOutRule);
+    },
+  };
+
   const cookies: Plugin = {
     onResponse({ request, response }) {
       const set = cookieJar.get(request);
@@ -133,9 +173,11 @@ export function createGraphQLYoga(deps: YogaDeps): OpenTrackerYoga {
   };
 
   const armor = EnvelopArmorPlugin({
-    maxDepth: { n: 12, ignoreIntrospection: false, flattenFragments: true },
+    // 15: what the standard introspection query needs (fragments flattened).
+    maxDepth: { n: 15, ignoreIntrospection: false, flattenFragments: true },
     maxAliases: { n: 15 },
-    costLimit: { maxCost: 5000, ignoreIntrospection: false },
+    // Introspection is bounded by depth, aliases and tokens; its static cost (~90k) is not.
+    costLimit: { maxCost: 5000, ignoreIntrospection: true },
     maxTokens: { n: 2000 },
     maxDirectives: { n: 20 },
     blockFieldSuggestion: { enabled: app.config.env === 'production' },
@@ -156,18 +198,20 @@ export function createGraphQLYoga(deps: YogaDeps): OpenTrackerYoga {
     },
     maskedErrors: {
       maskError: (error) => {
+        const located = isGraphQLError(error) ? error : null;
         const client = deliberateError(error);
         if (client) {
-          return error instanceof GraphQLError ? new GraphQLError(client.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: client.extensions }) : client;
+          return located ? new GraphQLError(client.message, { nodes: located.nodes, source: located.source, positions: located.positions, path: located.path, extensions: client.extensions }) : client;
         }
-        if (error instanceof GraphQLError && !error.originalError) return error;
-        log.error({ err: error instanceof GraphQLError ? (error.originalError ?? error) : error }, 'unexpected error in a GraphQL operation');
-        return error instanceof GraphQLError
-          ? new GraphQLError('Unexpected error.', { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { code: 'INTERNAL_ERROR' } })
+        // GraphQL's own errors (syntax, validation, variables, transport) are deliberate too.
+        if (located && !located.originalError) return located;
+        log.error({ err: located ? (located.originalError ?? located) : error }, 'unexpected error in a GraphQL operation');
+        return located
+          ? new GraphQLError('Unexpected error.', { nodes: located.nodes, source: located.source, positions: located.positions, path: located.path, extensions: { code: 'INTERNAL_ERROR' } })
           : new ApiError('INTERNAL_ERROR', 'Unexpected error.');
       },
     },
-    plugins: [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'graphql-require-preflight', 'apollo-require-preflight'] }), armor, rateLimit, errorCodes, cookies],
+    plugins: [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'graphql-require-preflight', 'apollo-require-preflight'] }), armor, introspectionFanOut, rateLimit, errorCodes, cookies],
     context: async ({ request, req, clientIp }): Promise<GraphQLContext> => {
       const headers = { authorization: request.headers.get('authorization'), cookie: request.headers.get('cookie') };
       const auth = headers.authorization || headers.cookie ? await authenticate(headers, app.config.auth, app.users) : ANONYMOUS;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteTorrentDocument, SetTorrentPromotionDocument, TorrentByInfoHashDocument, TorrentDocument, TorrentsDocument, TorrentsEdgesDocument, TorrentSnatchesDocument, UpdateTorrentDocument } from '../generated/graphql.ts';
+import { DeleteTorrentDocument, SetTorrentPromotionDocument, TorrentByInfoHashDocument, TorrentDocument, TorrentsDocument, TorrentsEdgesDocument, TorrentSnatchesDocument, UpdateTorrentDocument, type TorrentsEdgesQuery } from '../generated/graphql.ts';
 import { aTorrent } from '../support/factories.ts';
 import type { TestApp } from '../support/test-app.ts';
-import { aMember, codes, gql, startGraphQLApp, type Member } from './support.ts';
+import { aMember, codes, gql, startGraphQLApp, type GqlResponse, type Member } from './support.ts';
 
 let t: TestApp;
 let uploader: Member;
@@ -48,7 +48,7 @@ describe('torrents', () => {
       const now = Math.floor(Date.now() / 1000);
       for (const [i, left] of [[1, 0], [2, 10]] as const) {
         await t.app.ctx.swarm.announce(
-          { infoHash: key, peerId: `-qB4630-${String(i).padStart(12, '0')}`, userId: reader.id, keyHash: i, ip: Buffer.from([10, 0, 0, i]), port: 6881, uploaded: 0, downloaded: 0, left, event: 0 as never, now },
+          { infoHash: key, peerId: `-qB4630-${String(i).padStart(12, '0')}`, userId: reader.id, keyHash: i, ip: Buffer.from([10, 0, 0, i]), port: 6881, uploaded: 0, downloaded: 0, left, event: 0, now },
           { numwant: 0, peerIds: false },
         );
       }
@@ -114,7 +114,7 @@ describe('torrents', () => {
       const seen: number[] = [];
       let after: string | null | undefined = undefined;
       for (let i = 0; i < 5; i++) {
-        const r = await gql(t, TorrentsEdgesDocument, { first: 2, ...(after ? { after } : {}) }, { token: reader.token });
+        const r: GqlResponse<TorrentsEdgesQuery> = await gql(t, TorrentsEdgesDocument, { first: 2, ...(after ? { after } : {}) }, { token: reader.token });
         seen.push(...(r.data?.torrents.edges.map((e) => Number(e.node.id)) ?? []));
         if (!r.data?.torrents.pageInfo.hasNextPage) break;
         after = r.data.torrents.pageInfo.endCursor;

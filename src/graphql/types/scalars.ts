@@ -48,7 +48,8 @@ builder.scalarType('File', {
     throw new GraphQLError('File is an input-only scalar');
   },
   parseValue: (value) => {
-    if (value instanceof File) return value;
+    // Yoga's multipart parser gives a File of @whatwg-node/fetch, not always the global class.
+    if (typeof value === 'object' && value !== null && typeof (value as File).arrayBuffer === 'function' && typeof (value as File).name === 'string') return value as File;
     throw new GraphQLError('expected a file part of a multipart request', { extensions: { code: 'BAD_USER_INPUT' } });
   },
 });
