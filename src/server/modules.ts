@@ -1,4 +1,5 @@
 /** The feature modules mounted on the server, in matching order (see server/module.ts). */
+import { compatModule } from '../../compat/module.ts';
 import { dashboardModule } from '../dashboard/module.ts';
 import { graphqlWsModule } from '../live/graphql-ws.ts';
 import { liveModule } from '../live/live.ts';
@@ -6,4 +7,4 @@ import { wsTrackerModule } from '../tracker/ws/ws-tracker.ts';
 import { graphqlModule } from '../graphql/module.ts';
 import type { ModuleFactory } from './module.ts';
 
-export const moduleFactories: ModuleFactory[] = [graphqlModule, liveModule, wsTrackerModule, graphqlWsModule, dashboardModule];
+export const moduleFactories: ModuleFactory[] = [compatModule, graphqlModule, liveModule, wsTrackerModule, graphqlWsModule, dashboardModule];

@@ -15,7 +15,8 @@ import type { Torrent } from '../../generated/prisma/client.ts';
 import { hasRole, type Viewer } from '../../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { badInput, forbidden, notFound } from '../errors.ts';
+import { badInput, forbidden, notFound, unauthorized } from '../errors.ts';
+import { announceUrlFor, buildDownload } from '../../torrents/download.ts';
 import { boundedInt, parseId, parseOptionalId, requireViewer, torrentChanged } from '../guards.ts';
 import { UserRef } from './user.ts';
 import { findCatalogPage, type SortDirection, type SortField } from '../torrent-search.ts';
@@ -191,6 +192,18 @@ export const TorrentRef = builder.prismaObject('Torrent', {
       select: { id: true },
       resolve: (row, _a, ctx) => `${ctx.app.config.publicUrl}/download/${row.id}`,
     }),
+    torrentFile: t.string({
+      description: 'The .torrent with your passkey, base64-encoded (the bytes downloadUrl serves); only on torrent(id), not in lists',
+      select: { name: true, info: true, pieceLayers: true, comment: true, createdBy: true, createdAt: true },
+      resolve: (row, _a, ctx, info) => {
+        const viewer = requireViewer(ctx);
+        // A list of torrents would build a file per row (up to 4 MiB each): one at a time only.
+        if (typeof info.path.prev?.key === 'number') throw badInput('torrentFile is only available on a single torrent');
+        const user = ctx.app.users.byId(viewer.id);
+        if (!user) throw unauthorized();
+        return buildDownload(row, announceUrlFor(ctx.app.config.publicUrl, user.passkey)).toString('base64');
+      },
+    }),
     peers: t.field({
       type: [PeerRef],
       args: { limit: t.arg.int({ defaultValue: 100 }) },
@@ -199,9 +212,8 @@ export const TorrentRef = builder.prismaObject('Torrent', {
       resolve: async (row, args, ctx) => {
         const viewer = requireViewer(ctx);
         const limit = boundedInt(args.limit, 100, 1, 500, 'limit');
-        const store = ctx.app.swarm as { peers?: (infoHash: string, limit: number) => Promise<SwarmPeer[]> };
-        if (!store.peers) return [];
-        const peers = await store.peers(Buffer.from(row.infoHash, 'hex').toString('latin1'), limit);
+        if (!ctx.app.swarm.peers) return [];
+        const peers = await ctx.app.swarm.peers(Buffer.from(row.infoHash, 'hex').toString('latin1'), limit);
         const staff = isStaff(viewer);
         return peers.map((p) => {
           const mine = p.userId === viewer.id;
@@ -223,20 +235,6 @@ export const TorrentRef = builder.prismaObject('Torrent', {
     }),
   }),
 });
-
-/** What a swarm store that can list peers returns (memory store: `peers`). */
-export interface SwarmPeer {
-  /** 40 hex characters. */
-  peerId: string;
-  userId: number;
-  seeder: boolean;
-  uploaded: number;
-  downloaded: number;
-  ip: string | null;
-  ipv6: string | null;
-  port: number | null;
-  lastSeen: number;
-}
 
 function clientOf(peerIdHex: string): string {
   const text = Buffer.from(peerIdHex, 'hex').toString('latin1');

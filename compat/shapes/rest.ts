@@ -1,0 +1,99 @@
+/**
+ * GraphQL data → the REST shim's JSON (pure). Ids are numbers, byte counters strings of
+ * decimal digits (API.md §3: never lossy floats), times ISO 8601, enums lower-case.
+ */
+import type {
+  CompatAuthLoginMutation,
+  CompatTorrentByIdQuery,
+  CompatTorrentsListQuery,
+  CompatUserMeQuery,
+  CompatUserStatsQuery,
+} from '../generated/graphql.ts';
+
+type ListNode = CompatTorrentsListQuery['torrents']['nodes'][number];
+
+export function restTorrent(t: ListNode) {
+  return {
+    id: Number(t.id),
+    infoHash: t.infoHash,
+    name: t.name,
+    size: t.size,
+    fileCount: t.fileCount,
+    seeders: t.seeders,
+    leechers: t.leechers,
+    completed: t.completed,
+    promotion: t.promotion.toLowerCase(),
+    category: t.category?.slug ?? null,
+    uploader: t.uploader ? { id: Number(t.uploader.id), username: t.uploader.username } : null,
+    createdAt: t.createdAt,
+  };
+}
+
+export function restTorrentList(data: CompatTorrentsListQuery) {
+  const c = data.torrents;
+  return {
+    torrents: c.nodes.map(restTorrent),
+    pagination: { page: c.page, limit: c.limit, total: c.totalCount, pages: c.pageCount },
+  };
+}
+
+export function restTorrentDetail(data: CompatTorrentByIdQuery) {
+  const t = data.torrent;
+  return {
+    ...restTorrent(t),
+    description: t.description,
+    promotionUntil: t.promotionUntil,
+    files: t.files.map((f) => ({ path: f.path, size: f.size })),
+  };
+}
+
+export function restUserMe(data: CompatUserMeQuery) {
+  const u = data.me;
+  return {
+    id: Number(u.id),
+    username: u.username,
+    role: u.role.toLowerCase(),
+    passkey: u.passkey,
+    uploaded: u.uploaded,
+    downloaded: u.downloaded,
+    ratio: u.ratio,
+    bonus: u.bonus,
+    seeding: u.seeding,
+    leeching: u.leeching,
+    joinedAt: u.joinedAt,
+  };
+}
+
+export function restUserStats(data: CompatUserStatsQuery) {
+  const u = data.user;
+  return {
+    id: Number(u.id),
+    username: u.username,
+    uploaded: u.uploaded,
+    downloaded: u.downloaded,
+    ratio: u.ratio,
+    bonus: u.bonus,
+    seeding: u.seeding,
+    leeching: u.leeching,
+    uploadedTorrents: u.uploadedTorrents,
+    joinedAt: u.joinedAt,
+  };
+}
+
+export function restLogin(data: CompatAuthLoginMutation) {
+  const l = data.login;
+  return { token: l.token, expiresAt: l.expiresAt, user: { id: Number(l.user.id), username: l.user.username, role: l.user.role.toLowerCase() } };
+}
+
+/** RFC 6266 Content-Disposition: an ASCII fallback plus the exact UTF-8 name. */
+export function contentDisposition(name: string): string {
+  const base = `${name}.torrent`;
+  const ascii = base
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/["\\%;]/g, '_')
+    .trim();
+  const fallback = ascii === '' || ascii === '.torrent' ? 'download.torrent' : ascii;
+  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
