@@ -3,6 +3,7 @@
  * unless a test asks otherwise), a counting executor that records every GraphQL operation a
  * legacy request runs, and raw HTTP helpers that keep status, headers and body.
  */
+import { Kind, type OperationDefinitionNode } from 'graphql';
 import { createCompatModule, type CompatModuleOptions } from '../../compat/module.ts';
 import { defaultExecutor, type CompatExecutor } from '../../compat/execute.ts';
 import { createGraphQLModule, type GraphQLModuleOptions } from '../../src/graphql/module.ts';
@@ -18,8 +19,8 @@ export interface Operations {
 export function countingExecutor(): { execute: CompatExecutor; ops: Operations } {
   const names: string[] = [];
   const execute: CompatExecutor = (app, document, variables, options) => {
-    const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
-    names.push(op && 'name' in op && op.name ? op.name.value : '?');
+    const op = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    names.push(op?.name?.value ?? '?');
     return defaultExecutor(app, document, variables, options);
   };
   return { execute, ops: { names, reset: () => void names.splice(0) } };
@@ -51,7 +52,7 @@ export async function http(t: TestApp, path: string, init: RequestInit & { token
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
   const res = await fetch(`${t.url}${path}`, { ...init, headers });
   const text = await res.text();
-  let json: unknown = undefined;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
