@@ -65,7 +65,9 @@ afterAll(async () => {
   await pg?.drop();
 });
 
-describe('cli', () => {
+// Each command is a fresh process (tsx start-up, migrations check): give the tests room on a
+// loaded machine. The tests share one database and run in order (seed-demo creates the users).
+describe('cli', { timeout: 180_000 }, () => {
   it('lists the commands', async () => {
     const r = await cli();
     expect(r.code).toBe(0);
