@@ -73,8 +73,8 @@ export interface JsonapiRoute<TData = unknown, TVars = Record<string, unknown>> 
   pattern: string;
   /** Requests per minute per user for this action (seed: 10, torrent search 5). */
   perMinute: number;
-  /** `limit=<default,max>` of paged actions (for the README). */
-  paging?: { default: number; max: number };
+  /** `limit=<default,max>` of the action (for the README); `page: false` when there is no page. */
+  paging?: { default: number; max: number; page?: false };
   toLegacy(data: TData, vars: TVars, input: LegacyInput): JsonapiResult;
   legacyErrors?: JsonapiErrorMap;
 }
@@ -323,7 +323,7 @@ export const jsonapiRoutes: readonly JsonapiRoute[] = [
     methods: GET_POST,
     pattern: 'site/news',
     perMinute: 10,
-    paging: { default: 10, max: 50 },
+    paging: { default: 10, max: 50, page: false },
     documentFile: 'nexusphp/site-news.query.graphql',
     document: CompatSiteNewsDocument,
     toVariables: (input) => ({ first: clampLimit(input, 10, 50) }),
