@@ -80,6 +80,23 @@ export interface StoreCredit {
   bonusPerSeedHour: number;
 }
 
+/** One live peer session as a torrent page lists it (`SwarmStore.listPeers`). */
+export interface SwarmPeer {
+  /** 40 hex characters. */
+  peerId: string;
+  userId: number;
+  seeder: boolean;
+  uploaded: number;
+  downloaded: number;
+  /** Address text per family; null when the session has none (or is a WebRTC peer). */
+  ip: string | null;
+  ipv6: string | null;
+  /** Port of the IPv4 address, else of the IPv6 one; null for WebRTC peers. */
+  port: number | null;
+  /** Unix seconds of the last announce. */
+  lastSeen: number;
+}
+
 export interface SwarmTotals {
   swarms: number;
   peers: number;
@@ -99,6 +116,11 @@ export interface SwarmStore {
   remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null>;
   /** Counts for each hash, in order; zero counts for swarms without peers. */
   scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]>;
+  /**
+   * Up to `limit` sessions of one swarm, seeders first (the torrent page's seeding status).
+   * Optional: a store without it lists no peers. Read-only; never called on the announce path.
+   */
+  listPeers?(infoHash: string, limit: number): Promise<SwarmPeer[]>;
   /** Drops expired addresses and sessions; returns the number of sessions removed. */
   sweep(now: number): Promise<number>;
   totals(): Promise<SwarmTotals>;

@@ -212,8 +212,8 @@ export const TorrentRef = builder.prismaObject('Torrent', {
       resolve: async (row, args, ctx) => {
         const viewer = requireViewer(ctx);
         const limit = boundedInt(args.limit, 100, 1, 500, 'limit');
-        if (!ctx.app.swarm.peers) return [];
-        const peers = await ctx.app.swarm.peers(Buffer.from(row.infoHash, 'hex').toString('latin1'), limit);
+        if (!ctx.app.swarm.listPeers) return [];
+        const peers = await ctx.app.swarm.listPeers(Buffer.from(row.infoHash, 'hex').toString('latin1'), limit);
         const staff = isStaff(viewer);
         return peers.map((p) => {
           const mine = p.userId === viewer.id;

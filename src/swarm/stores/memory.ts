@@ -8,7 +8,8 @@
  * About 100 bytes per peer, measured by bench/announce.
  */
 import { AnnounceEvent } from '../../tracker/protocol/types.ts';
-import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, SwarmCounts, SwarmStore, SwarmTotals } from '../swarm-store.ts';
+import { bytesToIp } from '../../tracker/protocol/ip.ts';
+import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, SwarmCounts, SwarmPeer, SwarmStore, SwarmTotals } from '../swarm-store.ts';
 
 const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
@@ -404,6 +405,36 @@ export class MemorySwarmStore implements SwarmStore {
       const s = this.swarmsByHash.get(h);
       return s ? { seeders: s.seeders.length, leechers: s.leechers.length } : { seeders: 0, leechers: 0 };
     });
+  }
+
+  listPeers(infoHash: string, limit: number): Promise<SwarmPeer[]> {
+    const swarm = this.swarmsByHash.get(infoHash);
+    const out: SwarmPeer[] = [];
+    if (!swarm) return Promise.resolve(out);
+    for (const list of [swarm.seeders, swarm.leechers]) {
+      for (const slot of list) {
+        if (out.length >= limit) return Promise.resolve(out);
+        const c = this.chunks[slot >>> CHUNK_BITS] as Chunk;
+        const i = slot & MASK;
+        const f = c.flags[i] as number;
+        const u = i * U32_FIELDS;
+        const rtc = (f & F_RTC) !== 0;
+        const has4 = !rtc && c.u32[u + U_SEEN4] !== 0;
+        const has6 = !rtc && c.u32[u + U_SEEN6] !== 0;
+        out.push({
+          peerId: Buffer.from(c.ids.subarray(i * 20, i * 20 + 20)).toString('hex'),
+          userId: c.i32[i * I32_FIELDS + I_USER] as number,
+          seeder: (f & F_SEEDER) !== 0,
+          uploaded: c.counters[i * 2] as number,
+          downloaded: c.counters[i * 2 + 1] as number,
+          ip: has4 ? bytesToIp(c.v4.subarray(i * 4, i * 4 + 4)) : null,
+          ipv6: has6 ? bytesToIp(c.v6.subarray(i * 16, i * 16 + 16)) : null,
+          port: has4 ? (c.ports[i * 2] as number) : has6 ? (c.ports[i * 2 + 1] as number) : null,
+          lastSeen: c.u32[u + U_SEEN] as number,
+        });
+      }
+    }
+    return Promise.resolve(out);
   }
 
   sweep(now: number): Promise<number> {
