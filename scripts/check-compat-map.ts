@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { allRoutes, routeLabel, type AnyRoute } from '../compat/routes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -59,7 +59,7 @@ function graphqlLimit(r: AnyRoute): string {
   const op = operations(r.document)[0];
   const login = op?.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === 'login');
   if (login) return 'GraphQL auth 5 / 5 min per IP';
-  return op?.operation === 'mutation' ? 'GraphQL write 10 / min' : 'GraphQL read 100 / min';
+  return op?.operation === OperationTypeNode.MUTATION ? 'GraphQL write 10 / min' : 'GraphQL read 100 / min';
 }
 
 function limitOf(r: AnyRoute): string {
@@ -100,8 +100,8 @@ export function checkCompatMap(routes: readonly AnyRoute[] = allRoutes, files: s
     if (ops.length !== 1 || fileOps.length !== 1) problems.push(`${r.documentFile}: exactly one operation per document`);
     const op = ops[0];
     const fileOp = fileOps[0];
-    if (op?.name?.value !== expected.operation || op.operation !== expected.kind) problems.push(`${label}: runs ${op?.operation ?? '?'} ${op?.name?.value ?? '?'}, but ${r.documentFile} must hold ${expected.kind} ${expected.operation}`);
-    if (fileOp?.name?.value !== expected.operation || fileOp.operation !== expected.kind) problems.push(`${r.documentFile}: holds ${fileOp?.operation ?? '?'} ${fileOp?.name?.value ?? '?'}, expected ${expected.kind} ${expected.operation}`);
+    if (op?.name?.value !== expected.operation || String(op.operation) !== expected.kind) problems.push(`${label}: runs ${op?.operation ?? '?'} ${op?.name?.value ?? '?'}, but ${r.documentFile} must hold ${expected.kind} ${expected.operation}`);
+    if (fileOp?.name?.value !== expected.operation || String(fileOp.operation) !== expected.kind) problems.push(`${r.documentFile}: holds ${fileOp?.operation ?? '?'} ${fileOp?.name?.value ?? '?'}, expected ${expected.kind} ${expected.operation}`);
   }
   for (const f of files) if (!used.has(f)) problems.push(`${f}: no route uses this document (add a route to compat/routes.ts or delete it)`);
   const begin = readme.indexOf(BEGIN);

@@ -22,8 +22,8 @@ describe('check-compat-map', () => {
 
   it('fails when a route has no document, or runs another operation than its file holds', () => {
     const first = allRoutes[0] as AnyRoute;
-    const missing = { ...first, documentFile: 'rest/gone.query.graphql' } as AnyRoute;
-    const wrong = { ...first, documentFile: 'rest/user-me.query.graphql' } as AnyRoute;
+    const missing = { ...first, documentFile: 'rest/gone.query.graphql' };
+    const wrong = { ...first, documentFile: 'rest/user-me.query.graphql' };
     const problems = checkCompatMap([missing, wrong, ...allRoutes.slice(1)], documentFiles(), readFileSync(README, 'utf8'));
     expect(problems).toContain('GET /api/torrents: its document rest/gone.query.graphql does not exist under compat/documents/');
     expect(problems).toContain('GET /api/torrents: runs query CompatTorrentsList, but rest/user-me.query.graphql must hold query CompatUserMe');
