@@ -35,13 +35,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
 
 const HELP = `usage: npm run bench:announce -- [options]
-  --rounds N            bench.mjs rounds (target order rotated per round)          [3]
+  --rounds N            bench.mjs rounds (target order rotated per round)          [2]
   --duration S          seconds per load run                                        [10]
   --tests LIST          bench.mjs tests                                             [fill,announce,close,mix]
-  --only LIST           targets                                                     [opentracker,bt-tracker,new-tracker]
+  --only LIST           targets (node-http-floor: node:http with a fixed body)     [opentracker,bt-tracker,node-http-floor,new-tracker]
   --connections C       wrk -c                                                      [64]
   --peers M --torrents N   pool sizes for the side-by-side run                      [100000 / 10000]
-  --profile-duration S  seconds of announce load under --cpu-prof, 0 = no profile  [15]
+  --profile-duration S  seconds of announce load under --cpu-prof, twice (default and
+                        flush deferred), 0 = no profile                             [15]
   --memory-peers M      in-process memory measurement (bench/swarm-memory.ts), 0 = skip [1000000]
   --memory-torrents N                                                               [100000]
   --server-1m           also fill the real server with --memory-peers peers in --memory-torrents swarms (slow: loads as many users)
@@ -54,10 +55,10 @@ const HELP = `usage: npm run bench:announce -- [options]
 
 const { values: opt } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
     duration: { type: 'string', default: '10' },
     tests: { type: 'string', default: 'fill,announce,close,mix' },
-    only: { type: 'string', default: 'opentracker,bt-tracker,new-tracker' },
+    only: { type: 'string', default: 'opentracker,bt-tracker,node-http-floor,new-tracker' },
     connections: { type: 'string', default: '64' },
     peers: { type: 'string', default: '100000' },
     torrents: { type: 'string', default: '10000' },
@@ -87,6 +88,13 @@ const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const PORT = Number(opt.port);
 const BT_VERSION = '11.2.3';
 const started = Date.now();
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const LOAD_BEFORE = loadavg();
+const GIT = (() => {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout.trim() !== '';
+  return `${head || 'unknown'}${dirty ? ' + uncommitted changes in src/' : ''}`;
+})();
 
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} [bench:announce] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,6 +190,8 @@ function targets(dataDir: string): Target[] {
   return [
     { name: 'opentracker', url: 'http://127.0.0.1:6969', start: ['bash', '{here}/servers/opentracker.sh', '6969', '{pools}', '{here}/out/opentracker'], probe: 'opentracker' },
     { name: 'bt-tracker', url: 'http://127.0.0.1:8000', start: ['node', '--expose-gc', '{here}/servers/bt-server.mjs', '--port', '8000', '--stats', '0'], probe: 'perf-json' },
+    // not a tracker: node:http answering a fixed body, the ceiling of any Node HTTP tracker on this machine now
+    { name: 'node-http-floor', url: 'http://127.0.0.1:8100', start: ['node', '{here}/servers/node-floor.mjs', '--port', '8100', '--mode', 'http'], probe: null, tests: ['announce', 'close'] },
     {
       name: 'new-tracker',
       url: `http://127.0.0.1:${PORT}`,
@@ -261,9 +271,9 @@ interface Running {
   child: ChildProcess;
   exited: Promise<number | null>;
 }
-async function startServer(extraNodeArgs: string[], dataDir: string, logFile: string): Promise<Running> {
+async function startServer(extraNodeArgs: string[], dataDir: string, logFile: string, extraEnv: Record<string, string> = {}): Promise<Running> {
   const [node, ...rest] = SERVER_CMD as [string, ...string[]];
-  const child = spawn('taskset', ['-c', '0', node, ...extraNodeArgs, ...rest], { env: { ...process.env, ...serverEnv(dataDir) }, stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')] });
+  const child = spawn('taskset', ['-c', '0', node, ...extraNodeArgs, ...rest], { env: { ...process.env, ...serverEnv(dataDir), ...extraEnv }, stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')] });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await Promise.race([waitPort(PORT), exited.then((c) => Promise.reject(new Error(`server exited (${c}) before listening; see ${logFile}`)))]);
   await sleep(1500);
@@ -300,17 +310,24 @@ function wrk(mode: string, pools: string, peers: number, torrents: number, secon
 }
 
 interface ProfileRun {
+  variant: string;
   markdown: string;
   wrk: Wrk | null;
   cpuS: number;
   windowS: number;
   file: string;
 }
-async function profileRun(seconds: number): Promise<ProfileRun> {
-  const dir = `${OUT}/profile-${STAMP}`;
+/**
+ * One announce run of this server under --cpu-prof. `deferFlush` sets the accounting flush
+ * interval to 10 minutes, so the run shows the HTTP + tracker path without the database write
+ * (the credit is still flushed at shutdown): the difference to the default run is the flush.
+ */
+async function profileRun(seconds: number, deferFlush: boolean): Promise<ProfileRun> {
+  const variant = deferFlush ? 'flush-deferred' : 'default';
+  const dir = `${OUT}/profile-${STAMP}-${variant}`;
   mkdirSync(dir, { recursive: true });
-  log(`profile: starting the server under --cpu-prof (${dir})`);
-  const s = await startServer(['--cpu-prof', `--cpu-prof-dir=${dir}`], DATA, `${dir}/server.log`);
+  log(`profile (${variant}): starting the server under --cpu-prof (${dir})`);
+  const s = await startServer(['--cpu-prof', `--cpu-prof-dir=${dir}`], DATA, `${dir}/server.log`, deferFlush ? { ACCOUNTING_FLUSH_INTERVAL_MS: '600000' } : {});
   const pid = s.child.pid as number;
   wrk('fill', POOLS, Number(opt.peers), Number(opt.torrents), 180, 32);
   await sleep(6000); // one accounting flush after the fill, as in the side-by-side run
@@ -330,7 +347,7 @@ async function profileRun(seconds: number): Promise<ProfileRun> {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   // V8 profile timestamps and process.hrtime share CLOCK_MONOTONIC: keep the load window only
   const summary = summarizeProfile(profile, ROOT, 30, { fromUs: t0, toUs: t1 });
-  return { markdown: profileMarkdown(summary), wrk: w, cpuS, windowS: (t1 - t0) / 1e6, file };
+  return { variant, markdown: profileMarkdown(summary), wrk: w, cpuS, windowS: (t1 - t0) / 1e6, file };
 }
 
 interface Server1m {
@@ -390,7 +407,7 @@ interface Report {
   jsonl: string;
   summary: string;
   recs: Rec[];
-  profile: ProfileRun | null;
+  profiles: ProfileRun[];
   memory: SwarmMemoryResult | null;
   server1m: Server1m | null;
   fixtureS: number | null;
@@ -443,6 +460,8 @@ function renderSection(r: Report): string {
   L.push(`_Generated by \`npm run bench:announce\` (bench/announce.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; raw runs in bench/out/ (git-ignored): \`${r.jsonl}\`._`, '');
   L.push('### Setup', '');
   L.push(
+    `Code: ${GIT}. Machine load average (1/5/15 min) at start ${LOAD_BEFORE}, at the end ${loadavg()}: other work on this shared 2-core machine competes with the pinned server and wrk, so absolute req/s and latency are noisy; requests per server CPU-second is the steadier figure.`,
+    '',
     `${meta?.nproc ?? '?'} cores, kernel ${meta?.kernel ?? '?'}, Node ${process.version}. Harness: ../shared/perf (bench.mjs, announce.lua) copied to bench/out/harness. ` +
       `Each server pinned to CPU ${a['server-cpu'] ?? '0'}, wrk -t${a.threads ?? '1'} -c${a.connections ?? '64'} pinned to CPU ${a['load-cpu'] ?? '1'}; ${fmt(Number(a.peers))} peers in ${fmt(Number(a.torrents))} swarms ` +
       `(libtorrent-style announces: compact, numwant=50, 94/3/1/2 % none/started/completed/stopped, 30 % seeders); ${rounds} rounds x ${a.duration ?? '?'} s per test, target order rotated per round; medians below.`,
@@ -484,15 +503,22 @@ function renderSection(r: Report): string {
     L.push('The real server at 1M peers was not measured in this run (`--server-1m` does it; it loads 1M users first).', '');
   }
   L.push('At 100k peers the harness fill (table above) gives the server-level figure: RSS growth after GC divided by peers, which also holds the accounting ledger entries not yet flushed.', '');
-  if (r.profile) {
-    const p = r.profile;
+  if (r.profiles.length > 0) {
     L.push('### Where the time goes', '');
     L.push(
-      `\`taskset -c 0 node --expose-gc --cpu-prof ${SERVER_CMD.slice(2).join(' ')}\`, filled with ${fmt(Number(opt.peers))} peers, then ${fmt(p.windowS, 0)} s of keep-alive announce load (wrk -c${opt.connections}); only samples inside the load window are counted (\`${p.file}\`). ` +
-        `Under the profiler: ${p.wrk ? `${fmt(p.wrk.rps)} req/s, p99 ${fmt(p.wrk.lat_us.p99 / 1000, 1)} ms, ` : ''}${fmt(p.cpuS, 1)} CPU-s used (${p.wrk ? fmt((p.wrk.rps * p.wrk.duration_s) / p.cpuS) : 'n/a'} req per CPU-s; the profiler costs a few %).`,
+      `Each run: \`taskset -c 0 node --expose-gc --cpu-prof ${SERVER_CMD.slice(2).join(' ')}\` (same env as above), filled with ${fmt(Number(opt.peers))} peers, one accounting flush, then keep-alive announce load (wrk -c${opt.connections}, CPU 1); only samples inside the load window are counted (bench/cpu-profile.ts). ` +
+        '"flush-deferred" is the same server with ACCOUNTING_FLUSH_INTERVAL_MS=600000, so no accounting flush runs during the window: it isolates HTTP + tracker logic from the database write.',
       '',
     );
-    L.push(p.markdown, '');
+    L.push('| run | req/s | p50 / p99 ms | server CPU-s | req per server CPU-s | timeouts |', '|---|---:|---:|---:|---:|---:|');
+    for (const p of r.profiles) {
+      const w = p.wrk;
+      L.push(`| ${p.variant} | ${w ? fmt(w.rps) : 'n/a'} | ${w ? `${fmt(w.lat_us.p50 / 1000, 2)} / ${fmt(w.lat_us.p99 / 1000, 1)}` : 'n/a'} | ${fmt(p.cpuS, 1)} | ${w ? fmt((w.rps * w.duration_s) / p.cpuS) : 'n/a'} | ${w ? w.errors.timeout : 'n/a'} |`);
+    }
+    L.push('', 'Under the profiler (a few % slower than without).', '');
+    for (const p of r.profiles) {
+      L.push(`#### Profile: ${p.variant}`, '', `\`${p.file}\`, ${fmt(p.windowS, 0)} s window.`, '', p.markdown, '');
+    }
   }
   L.push('### Full summary (summarize.mjs)', '');
   L.push(r.summary.trim(), '');
@@ -560,8 +586,14 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${summary}\n`);
   const recs = readJsonl(jsonl);
 
-  const profile = Number(opt['profile-duration']) > 0 ? await profileRun(Number(opt['profile-duration'])) : null;
-  if (profile) process.stdout.write(`\n${profile.markdown}\n\n`);
+  const profiles: ProfileRun[] = [];
+  if (Number(opt['profile-duration']) > 0) {
+    for (const defer of [false, true]) {
+      const p = await profileRun(Number(opt['profile-duration']), defer);
+      process.stdout.write(`\n${p.variant}\n${p.markdown}\n\n`);
+      profiles.push(p);
+    }
+  }
 
   const mp = Number(opt['memory-peers']);
   const mt = Number(opt['memory-torrents']);
@@ -573,7 +605,7 @@ async function main(): Promise<void> {
   }
   const s1m = opt['server-1m'] && mp > 0 ? await server1m(mp, mt) : null;
 
-  const section = renderSection({ jsonl, summary, recs, profile, memory, server1m: s1m, fixtureS });
+  const section = renderSection({ jsonl, summary, recs, profiles, memory, server1m: s1m, fixtureS });
   writeFileSync(`${OUT}/results-section-${STAMP}.md`, section);
   if (!opt['no-results']) writeResults(section);
   log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);

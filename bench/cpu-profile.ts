@@ -43,6 +43,11 @@ export interface ProfileSummary {
   areas: Array<{ area: string; ms: number; pct: number }>;
   /** Our functions (src/) by time including callees. */
   inclusive: Array<{ name: string; where: string; ms: number; pct: number }>;
+  /**
+   * Stretches of consecutive samples inside the embedded database (PGlite WebAssembly or its
+   * JS glue on the stack): the event loop serves no request meanwhile. Longest first, ms.
+   */
+  dbStalls: number[];
 }
 
 function areaOf(url: string, name: string, root: string): string {
@@ -120,6 +125,32 @@ export function summarizeProfile(profile: CpuProfile, root: string, top = 25, wi
     row.us += us;
     agg.set(key, row);
   }
+  // database stalls: consecutive in-window samples whose stack holds a PGlite frame
+  const inDb = new Map<number, boolean>();
+  const dbOnStack = (id: number): boolean => {
+    const known = inDb.get(id);
+    if (known !== undefined) return known;
+    const f = byId.get(id)?.callFrame;
+    const p = parent.get(id);
+    const v = f !== undefined && (f.url.startsWith('wasm://') || f.url.includes('/@electric-sql/pglite/')) ? true : p !== undefined ? dbOnStack(p) : false;
+    inDb.set(id, v);
+    return v;
+  };
+  const dbStalls: number[] = [];
+  let streak = 0;
+  t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (window && (t < window.fromUs || t > window.toUs)) continue;
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    if (dbOnStack(profile.samples[i] as number)) streak += dt > 0 ? dt : 0;
+    else if (streak > 0) {
+      dbStalls.push(streak / 1000);
+      streak = 0;
+    }
+  }
+  if (streak > 0) dbStalls.push(streak / 1000);
+  dbStalls.sort((a, b) => b - a);
   const busyUs = totalUs - idleUs;
   const rows = [...agg.values()].sort((a, b) => b.us - a.us);
   const areas = new Map<string, number>();
@@ -138,6 +169,7 @@ export function summarizeProfile(profile: CpuProfile, root: string, top = 25, wi
         const at = key.indexOf('@');
         return { name: key.slice(0, at), where: key.slice(at + 1), ms: us / 1000, pct: pct(us) };
       }),
+    dbStalls,
   };
 }
 
@@ -146,6 +178,15 @@ export function profileMarkdown(s: ProfileSummary): string {
   lines.push(`Profile: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${(s.busyMs / 1000).toFixed(1)} s busy (percentages below are of busy time).`, '');
   lines.push('| area | self ms | % busy |', '|---|---:|---:|');
   for (const a of s.areas) lines.push(`| ${a.area} | ${a.ms.toFixed(0)} | ${a.pct.toFixed(1)} |`);
+  const stalls = s.dbStalls;
+  const over = (ms: number) => stalls.filter((x) => x >= ms).length;
+  lines.push(
+    '',
+    `Event loop inside the embedded database (PGlite on the stack, consecutive samples): ${stalls.length} stretches, ${over(5)} of >= 5 ms, ${over(50)} of >= 50 ms; longest ${stalls
+      .slice(0, 5)
+      .map((x) => x.toFixed(0))
+      .join(', ')} ms. No request is served during such a stretch.`,
+  );
   lines.push('', 'Top functions by self time:', '', '| function | where | self ms | % busy |', '|---|---|---:|---:|');
   for (const r of s.rows) lines.push(`| \`${r.name}\` | ${r.where ? `\`${r.where}\`` : r.area} | ${r.ms.toFixed(0)} | ${r.pct.toFixed(1)} |`);
   lines.push('', 'Our functions (src/) by inclusive time (self + callees):', '', '| function | where | inclusive ms | % busy |', '|---|---|---:|---:|');
