@@ -63,7 +63,7 @@ export function createRestHandler(app: AppContext, execute: CompatExecutor) {
       if (err instanceof LegacyInputError) return fail(res, err.kind, err.message);
       if (err instanceof BodyError) return fail(res, 'BAD_USER_INPUT', err.message);
       app.logger.error({ err, route: m.route.pattern }, 'REST compat request failed');
-      fail(res, 'INTERNAL_ERROR', 'internal server error');
+      fail(res, 'INTERNAL_ERROR', 'Unexpected error.');
     });
   };
 }
