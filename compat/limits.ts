@@ -28,6 +28,8 @@ export interface JsonapiLimitOptions {
   anonymous?: CompatLimitRule;
   /** Window of the per-user-and-action budgets (their points come from the route table). Default 60 s. */
   perUserWindow?: number;
+  /** Replaces every per-user budget's points (tests that are not about limits). */
+  perUserPoints?: number;
   factory?: CompatLimiterFactory;
 }
 
@@ -59,7 +61,7 @@ export function createJsonapiLimits(options: JsonapiLimitOptions = {}): JsonapiL
   };
   return {
     consume: async (caller, action) => {
-      const [limiter, key] = caller.userId === null ? [anonymous, limiterKey(null, caller.ip)] : [limiterFor(action.perMinute), `u:${caller.userId}:${action.pattern}`];
+      const [limiter, key] = caller.userId === null ? [anonymous, limiterKey(null, caller.ip)] : [limiterFor(options.perUserPoints ?? action.perMinute), `u:${caller.userId}:${action.pattern}`];
       try {
         await limiter.consume(key, 1);
       } catch (err) {

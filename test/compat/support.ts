@@ -27,7 +27,7 @@ export function countingExecutor(): { execute: CompatExecutor; ops: Operations }
 }
 
 /** Generous jsonapi limits for tests that are not about limits. */
-export const GENEROUS_JSONAPI = { anonymous: { points: 100_000, duration: 60 }, perUserWindow: 60 };
+export const GENEROUS_JSONAPI = { anonymous: { points: 100_000, duration: 60 }, perUserPoints: 100_000 };
 
 export async function startCompatApp(
   opts: { graphql?: GraphQLModuleOptions; compat?: CompatModuleOptions; env?: Record<string, string> } = {},
