@@ -73,7 +73,7 @@ export async function createApp(config: Config, db: Database, options: AppOption
     { defaultMetrics: config.env !== 'test' },
   );
   const flusher = new AccountingFlusher({
-    prisma: db.prisma,
+    db,
     source: creditSource,
     logger,
     swarmCounts: async (ids) => {

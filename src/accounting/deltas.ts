@@ -7,7 +7,9 @@
  *   HALF_DOWN (download halved), FREE_DOUBLE_UP (both), until its end time;
  * - seeding and leeching time accrue for the time since the previous announce, capped at the
  *   announce interval plus grace so a peer that vanished is not paid for its absence;
- * - `completed` counts only when the session was seen with left > 0 before.
+ * - a completion counts when the session, seen with left > 0 before, reports `completed` or
+ *   reaches left = 0 (aria2 stopping right after finishing sends `stopped` with left = 0 and
+ *   never `completed`).
  */
 import type { Promotion } from '../generated/prisma/enums.ts';
 import type { PreviousSession } from '../swarm/swarm-store.ts';
@@ -79,7 +81,7 @@ export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
     downloaded: down,
     seedSeconds,
     leechSeconds,
-    completed: input.event === AnnounceEvent.Completed && prev.everLeecher,
+    completed: prev.everLeecher && (input.event === AnnounceEvent.Completed || (!prev.seeder && input.left === 0)),
     bonus: (seedSeconds * rules.bonusPerSeedHour) / 3600,
   };
 }

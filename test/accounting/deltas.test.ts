@@ -47,5 +47,8 @@ describe('computeCredit', () => {
     const neverLeeched = { uploaded: 0, downloaded: 0, seeder: true, everLeecher: false, lastSeen: T };
     expect(computeCredit(input({ previous: neverLeeched, event: AnnounceEvent.Completed, left: 0 }), rules).completed).toBe(false);
     expect(computeCredit(input({ previous: null, event: AnnounceEvent.Completed, left: 0 }), rules).completed).toBe(false);
+    // aria2 stopping right after it finished: stopped with left = 0, never completed.
+    expect(computeCredit(input({ event: AnnounceEvent.Stopped, left: 0 }), rules).completed).toBe(true);
+    expect(computeCredit(input({ event: AnnounceEvent.None, left: 5 }), rules).completed).toBe(false);
   });
 });

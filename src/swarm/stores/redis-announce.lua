@@ -102,7 +102,7 @@ if creditUser > 0 and prev then
       redis.call('HINCRBY', ck, u .. 'l', gap)
     end
   end
-  if event == 2 and prev[5] == 1 then redis.call('HSET', ck, u .. 'c', 1) end
+  if prev[5] == 1 and (event == 2 or (prev[4] == 0 and left == 0)) then redis.call('HSET', ck, u .. 'c', 1) end
   redis.call('HSET', ck, u .. 't', now)
 end
 

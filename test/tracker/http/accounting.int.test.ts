@@ -57,7 +57,7 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
     expect(await totals(u)).toMatchObject({ uploaded: 1000 + 2000, downloaded: 0 + 500 });
   });
 
-  it('counts a completion once per user, and only after the session leeched', async () => {
+  it('counts a completion once per user, only after the session leeched, also when a client stops at left=0 without completed', async () => {
     const owner = await aUser(t.db);
     const u = await aUser(t.db);
     const tor = await aTorrent(t.db, owner.id);
@@ -73,15 +73,20 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
     const p3 = aPeerId();
     await announce(t.url, { passkey: spoof.passkey, infoHash: tor.hashBytes, peerId: p3, left: 0, event: 'started' });
     await announce(t.url, { passkey: spoof.passkey, infoHash: tor.hashBytes, peerId: p3, left: 0, event: 'completed' });
+    // aria2 stopping right after it finished sends stopped with left=0 and never completed.
+    const quitter = await aUser(t.db);
+    const p4 = aPeerId('A2-1-36-0-');
+    await announce(t.url, { passkey: quitter.passkey, infoHash: tor.hashBytes, peerId: p4, left: 100, event: 'started' });
+    await announce(t.url, { passkey: quitter.passkey, infoHash: tor.hashBytes, peerId: p4, left: 0, downloaded: 100, event: 'stopped' });
     await t.app.ctx.flusher.flush();
     const row = await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id } });
-    expect(row.timesCompleted).toBe(1);
+    expect(row.timesCompleted).toBe(2);
     const snatch = await t.db.prisma.snatch.findUniqueOrThrow({ where: { userId_torrentId: { userId: u.id, torrentId: tor.id } } });
     expect(snatch.completedAt).not.toBeNull();
     expect(Number(snatch.downloaded)).toBe(200);
     // The announce answer reports the completion count once flushed.
     const a = await announce(t.url, { passkey: owner.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 });
-    expect(a.body.downloaded).toBe(1);
+    expect(a.body.downloaded).toBe(2);
   });
 
   it('accrues seeding time and bonus per user and torrent; a session silent past the peer TTL starts over', async () => {
