@@ -86,6 +86,16 @@ export async function findCatalogPage(prisma: PrismaClient, q: CatalogQuery): Pr
   const order =
     q.sort === 'RELEVANCE' ? (rank ? Prisma.sql`${rank} ${dir}, t."id" DESC` : Prisma.sql`t."created_at" DESC, t."id" DESC`) : Prisma.sql`${COLUMNS[q.sort]} ${dir}, t."id" ${dir}`;
   const where = Prisma.join(conditions, ' AND ');
+  if (search === '') {
+    // Browsing: the page walks an index (status, created_at) and stops at LIMIT; a window
+    // count would visit every row of the catalogue, so the total is its own query.
+    const [page, counted] = await Promise.all([
+      prisma.$queryRaw<Array<{ id: number }>>`SELECT t."id" FROM "torrents" t ${join} WHERE ${where} ORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`,
+      prisma.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS n FROM "torrents" t ${join} WHERE ${where}`,
+    ]);
+    return { ids: page.map((r) => Number(r.id)), total: Number(counted[0]?.n ?? 0) };
+  }
+  // Searching: every match is visited for ranking anyway, so the window count is free.
   const rows = await prisma.$queryRaw<Array<{ id: number; total: bigint | number }>>`
     SELECT t."id", count(*) OVER () AS total FROM "torrents" t ${join}
     WHERE ${where} ORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`;

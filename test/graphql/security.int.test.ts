@@ -155,6 +155,21 @@ describe('transport', () => {
   });
 });
 
+describe('GraphiQL', () => {
+  it('is served to browsers outside production, and not in production', async () => {
+    const page = await fetch(`${t.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/graphiql/i);
+    const prod = await startGraphQLApp({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-with-enough-entropy-0123456789' });
+    try {
+      const res = await fetch(`${prod.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await res.text()).not.toMatch(/graphiql/i);
+    } finally {
+      await prod.stop();
+    }
+  });
+});
+
 describe('login enumeration', () => {
   it('gives byte-identical answers for an unknown user and a wrong password', async () => {
     await createUser(t.db.prisma, { username: 'enum_target', password: 'the real password' });

@@ -124,6 +124,8 @@ function effectivePromotion(t: { promotion: Promotion; promotionUntil: Date | nu
 }
 
 export const TorrentRef = builder.prismaObject('Torrent', {
+  // Select mode: only the columns a query asks for are read (never `info` for a list).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     infoHash: t.exposeString('infoHash', { description: 'v1 info hash, 40 lower-case hex characters' }),

@@ -23,6 +23,8 @@ function activeSince(ctx: GraphQLContext): Date {
 }
 
 export const UserRef = builder.prismaObject('User', {
+  // Select mode: only requested columns (never the password hash).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     username: t.exposeString('username'),
