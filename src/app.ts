@@ -154,10 +154,8 @@ export async function createApp(config: Config, db: Database, options: AppOption
     if (path.startsWith('/announce') || path.startsWith('/scrape') || path.endsWith('/announce') || path.endsWith('/scrape') || announceAliases.has(path)) {
       const route = matchTrackerPath(path, announceAliases);
       if (route) {
-        const timer = route.kind === 'announce' ? timers.announce : timers.scrape;
-        res.once('finish', () => timer.observe((performance.now() - started) / 1000));
-        if (route.kind === 'announce') trackerHttp.announce(req, res, query, route.passkey);
-        else trackerHttp.scrape(req, res, query, route.passkey);
+        if (route.kind === 'announce') trackerHttp.announce(req, res, query, route.passkey, started);
+        else trackerHttp.scrape(req, res, query, route.passkey, started);
         return;
       }
     }

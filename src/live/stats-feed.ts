@@ -149,7 +149,8 @@ export function createStatsFeed(deps: FeedDeps, pubsub: LivePubSub, overrides: P
     swarmChanged(torrent) {
       if (closed) return;
       markSite();
-      if (pending.has(torrent.id)) return;
+      // The announce hot path: nothing more to do for a swarm nobody is watching.
+      if (pending.has(torrent.id) || pubsub.subscribers('swarm:stats', torrent.infoHash) === 0) return;
       const last = lastEmit.get(torrent.id);
       const due = last === undefined ? now() : Math.max(now(), last + opts.windowMs);
       pending.set(torrent.id, { torrent, due });

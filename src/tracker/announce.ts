@@ -51,28 +51,46 @@ export interface AnnounceOutcome {
 }
 
 
-export async function resolveUser(deps: TrackerDeps, passkey: string): Promise<CachedUser> {
-  const user = deps.users.peekPasskey(passkey) ?? (await deps.users.byPasskeyOrLoad(passkey));
+/** The user behind a passkey, from the cache (no await on a hit), gated and rate-limited. */
+export function resolveUser(deps: TrackerDeps, passkey: string): CachedUser | Promise<CachedUser> {
+  const hit = deps.users.peekPasskey(passkey);
+  return hit ? admitUser(deps, hit) : deps.users.byPasskeyOrLoad(passkey).then((u) => admitUser(deps, u));
+}
+
+function admitUser(deps: TrackerDeps, user: CachedUser | undefined): CachedUser | Promise<CachedUser> {
   if (!user) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)', undefined, true);
   if (user.status === 'BANNED') throw new TrackerFailure('your account is banned');
   if (user.status === 'DISABLED') throw new TrackerFailure('your account is disabled: contact the staff');
-  let wait = deps.limiter.consume(user, deps.clock.now());
-  if (typeof wait !== 'number') wait = await wait;
-  if (wait > 0) throw new TrackerFailure(`too many announces: at most ${deps.announceRateLimit} per minute per passkey`, wait);
-  return user;
+  const wait = deps.limiter.consume(user, deps.clock.now());
+  if (typeof wait === 'number') return wait > 0 ? Promise.reject(rateLimited(deps, wait)) : user;
+  return wait.then((w) => {
+    if (w > 0) throw rateLimited(deps, w);
+    return user;
+  });
 }
 
-export async function resolveTorrent(deps: TrackerDeps, infoHash: string): Promise<CachedTorrent> {
-  const torrent = deps.torrents.peek(infoHash) ?? (await deps.torrents.getOrLoad(infoHash));
+function rateLimited(deps: TrackerDeps, minutes: number): TrackerFailure {
+  return new TrackerFailure(`too many announces: at most ${deps.announceRateLimit} per minute per passkey`, minutes);
+}
+
+/** The registered, announceable torrent for a 20-byte key, from the cache (no await on a hit). */
+export function resolveTorrent(deps: TrackerDeps, infoHash: string): CachedTorrent | Promise<CachedTorrent> {
+  const hit = deps.torrents.peek(infoHash);
+  return hit ? admitTorrent(hit) : deps.torrents.getOrLoad(infoHash).then(admitTorrent);
+}
+
+function admitTorrent(torrent: CachedTorrent | undefined): CachedTorrent {
   if (!torrent || torrent.status === 'DELETED') throw new TrackerFailure('torrent not registered with this tracker');
   if (torrent.status === 'PENDING') throw new TrackerFailure('torrent is awaiting moderation and cannot be announced yet');
   return torrent;
 }
 
 export async function announce(deps: TrackerDeps, input: PeerInput): Promise<AnnounceOutcome> {
-  const user = await resolveUser(deps, input.passkey);
+  let user = resolveUser(deps, input.passkey);
+  if (user instanceof Promise) user = await user;
   if (!deps.clients.allows(input.peerId)) throw new TrackerFailure('your BitTorrent client is not allowed on this tracker: see the site rules for allowed clients');
-  const torrent = await resolveTorrent(deps, input.infoHash);
+  let torrent = resolveTorrent(deps, input.infoHash);
+  if (torrent instanceof Promise) torrent = await torrent;
   if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw new TrackerFailure('downloading is disabled for your account: contact the staff');
   const nowMs = deps.clock.now();
   const now = Math.floor(nowMs / 1000);

@@ -12,6 +12,8 @@ function hexValue(c: number): number {
   return -1;
 }
 
+const scratch = Buffer.allocUnsafe(1024);
+
 /** Decodes `s[start, end)` to a binary string; throws a TrackerFailure naming `name` on bad escapes. */
 export function decodeBinary(s: string, start: number, end: number, name: string): string {
   let plain = true;
@@ -23,20 +25,23 @@ export function decodeBinary(s: string, start: number, end: number, name: string
     }
   }
   if (plain) return s.slice(start, end);
-  let out = '';
+  // Decoded bytes go to a scratch buffer and become one flat string at the end: no cons
+  // strings, so the Map lookups that follow hash it once. Long values fall back to a Buffer.
+  const out = end - start <= scratch.length ? scratch : Buffer.allocUnsafe(end - start);
+  let n = 0;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 37) {
       const hi = i + 2 < end ? hexValue(s.charCodeAt(i + 1)) : -1;
       const lo = i + 2 < end ? hexValue(s.charCodeAt(i + 2)) : -1;
       if (hi < 0 || lo < 0) throw new TrackerFailure(`invalid parameter ${name}: bad percent-encoding`);
-      out += String.fromCharCode((hi << 4) | lo);
+      out[n++] = (hi << 4) | lo;
       i += 2;
-    } else if (c === 43) out += ' ';
+    } else if (c === 43) out[n++] = 32;
     else if (c > 127) throw new TrackerFailure(`invalid parameter ${name}: raw non-ASCII byte (must be percent-encoded)`);
-    else out += s[i];
+    else out[n++] = c;
   }
-  return out;
+  return out.toString('latin1', 0, n);
 }
 
 /** Calls `visit(key, valueStart, valueEnd)` for each `key=value` pair of `url` after `from`. */

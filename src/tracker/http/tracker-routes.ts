@@ -21,11 +21,11 @@ export interface TrackerHttpOptions extends ParseOptions {
   minInterval: number;
 }
 
-const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } as const;
-
-function send(res: ServerResponse, status: number, body: Buffer): void {
-  res.writeHead(status, { ...TEXT_HEADERS, 'content-length': body.length });
+function send(res: ServerResponse, status: number, body: Buffer, timer?: { observe(v: number): void }, started = 0): void {
+  // A flat header array skips the per-call object walk of writeHead({...}).
+  res.writeHead(status, ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'content-length', String(body.length)]);
   res.end(body);
+  timer?.observe((performance.now() - started) / 1000);
 }
 
 function dictPeers(compact: Buffer, ids: Buffer | null, width: number, noPeerId: boolean): DictPeer[] {
@@ -38,8 +38,9 @@ function dictPeers(compact: Buffer, ids: Buffer | null, width: number, noPeerId:
 }
 
 export interface TrackerHttp {
-  announce(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined): void;
-  scrape(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined): void;
+  /** `started`: performance.now() when the request arrived (for the latency histogram). */
+  announce(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined, started: number): void;
+  scrape(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined, started: number): void;
 }
 
 /** Unknown passkeys allowed per address and minute before the address is refused outright. */
@@ -58,7 +59,8 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
     blockedUntil.delete(ip.text(req));
     return false;
   };
-  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }, req?: IncomingMessage) => {
+  type Timer = { observe(v: number): void };
+  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }, timer: Timer, started: number, req?: IncomingMessage) => {
     if (err instanceof TrackerFailure && err.suspicious && req) {
       const addr = ip.text(req);
       failedLookups.consume(addr).catch((r: unknown) => {
@@ -69,30 +71,31 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
       if (err.retryInMinutes !== undefined) {
         metrics.announces.rateLimited.inc();
         res.setHeader('retry-after', String(err.retryInMinutes * 60));
-        send(res, 429, encodeFailure(err.message, err.retryInMinutes));
+        send(res, 429, encodeFailure(err.message, err.retryInMinutes), timer, started);
       } else {
         counters.failure.inc();
-        send(res, 200, encodeFailure(err.message));
+        send(res, 200, encodeFailure(err.message), timer, started);
       }
       return;
     }
     metrics.announces.error.inc();
     logger.error({ err, url: redactPath(url) }, 'tracker request failed');
-    send(res, 200, encodeFailure('internal server error, please retry later'));
+    send(res, 200, encodeFailure('internal server error, please retry later'), timer, started);
   };
 
   return {
-    announce(req, res, query, pathPasskey) {
+    announce(req, res, query, pathPasskey, started) {
+      const timer = metrics.routeTimers.announce;
       const url = req.url as string;
       if (refusedAddress(req)) {
-        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.announces);
+        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.announces, timer, started);
         return;
       }
       let parsed;
       try {
         parsed = parseAnnounce(url, query, pathPasskey, opts);
       } catch (err) {
-        fail(res, err, url, metrics.announces);
+        fail(res, err, url, metrics.announces, timer, started);
         return;
       }
       const req2 = parsed;
@@ -133,34 +136,37 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
               peers6,
               peersEncoded: encoded,
             }),
+            timer,
+            started,
           );
         },
         (err: unknown) => {
-          fail(res, err, url, metrics.announces, req);
+          fail(res, err, url, metrics.announces, timer, started, req);
         },
       );
     },
 
-    scrape(req, res, query, pathPasskey) {
+    scrape(req, res, query, pathPasskey, started) {
+      const timer = metrics.routeTimers.scrape;
       const url = req.url as string;
       if (refusedAddress(req)) {
-        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.scrapes);
+        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.scrapes, timer, started);
         return;
       }
       let parsed;
       try {
         parsed = parseScrape(url, query, pathPasskey, opts);
       } catch (err) {
-        fail(res, err, url, metrics.scrapes);
+        fail(res, err, url, metrics.scrapes, timer, started);
         return;
       }
       scrape(deps, parsed.passkey, parsed.infoHashes).then(
         (rows) => {
           metrics.scrapes.ok.inc();
-          send(res, 200, encodeScrape(rows.map((r) => ({ infoHash: r.infoHash, complete: r.seeders, incomplete: r.leechers, downloaded: r.completed }))));
+          send(res, 200, encodeScrape(rows.map((r) => ({ infoHash: r.infoHash, complete: r.seeders, incomplete: r.leechers, downloaded: r.completed }))), timer, started);
         },
         (err: unknown) => {
-          fail(res, err, url, metrics.scrapes, req);
+          fail(res, err, url, metrics.scrapes, timer, started, req);
         },
       );
     },
