@@ -10,7 +10,8 @@ export interface PendingCredit {
   /** Identifies the batch across retries (exactly-once writes); null for in-process batches. */
   id: string | null;
   done(): Promise<void>;
-  failed(): Promise<void>;
+  /** The write stopped; `unwritten` is the part of the batch not yet in the database. */
+  failed(unwritten: LedgerBatch): Promise<void>;
 }
 
 export interface CreditSource {
@@ -26,7 +27,7 @@ export function ledgerSource(ledger: Ledger): CreditSource {
   return {
     take: () => {
       const batch = ledger.drain();
-      return Promise.resolve({ batch, id: null, done: () => Promise.resolve(), failed: () => Promise.resolve(ledger.restore(batch)) });
+      return Promise.resolve({ batch, id: null, done: () => Promise.resolve(), failed: (unwritten) => Promise.resolve(ledger.restore(unwritten)) });
     },
     pending: () => ledger.pending,
     lagMs: () => ledger.lagMs(),

@@ -123,6 +123,22 @@ export async function writeBatch(
   });
 }
 
+/** Entries per flush transaction. */
+const FLUSH_CHUNK = 1000;
+
+function chunkBatch(batch: LedgerBatch, size: number): LedgerBatch[] {
+  const n = Math.max(1, Math.ceil(batch.entries.length / size), Math.ceil(batch.torrents.length / size));
+  return Array.from({ length: n }, (_, i) => ({
+    entries: batch.entries.slice(i * size, (i + 1) * size),
+    torrents: batch.torrents.slice(i * size, (i + 1) * size),
+    oldest: batch.oldest,
+  }));
+}
+
+function mergeBatches(batches: LedgerBatch[]): LedgerBatch {
+  return { entries: batches.flatMap((b) => b.entries), torrents: batches.flatMap((b) => b.torrents), oldest: batches[0]?.oldest ?? null };
+}
+
 export class AccountingFlusher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<FlushResult> | null = null;
@@ -158,19 +174,31 @@ export class AccountingFlusher {
       this.lastSuccess = Date.now();
       return { entries: 0, completions: 0 };
     }
-    try {
-      const counts = await this.deps.swarmCounts(batch.torrents);
-      const { completions } = await writeBatch(this.deps.db, batch, counts, pending.id);
-      await pending.done();
-      this.deps.onCompleted(completions);
-      this.lastSuccess = Date.now();
-      this.onFlushed?.({ userIds: batch.entries.map((e) => e.userId), completions });
-      return { entries: batch.entries.length, completions: completions.length };
-    } catch (err) {
-      await pending.failed().catch(() => undefined);
-      this.deps.logger.error({ err, entries: batch.entries.length }, 'accounting flush failed; credit kept for the next attempt');
-      throw err;
+    // Written in chunks, each its own transaction, yielding to the event loop in between: on
+    // the embedded database SQL runs on the main thread, and one 10,000-entry statement would
+    // stall every announce for its whole duration. Chunks of a retried batch keep their ids.
+    const chunks = chunkBatch(batch, FLUSH_CHUNK);
+    let written = 0;
+    let completed = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i] as LedgerBatch;
+      try {
+        const counts = await this.deps.swarmCounts(chunk.torrents);
+        const { completions } = await writeBatch(this.deps.db, chunk, counts, pending.id === null ? null : `${pending.id}#${i}`);
+        this.deps.onCompleted(completions);
+        this.onFlushed?.({ userIds: chunk.entries.map((e) => e.userId), completions });
+        written += chunk.entries.length;
+        completed += completions.length;
+      } catch (err) {
+        await pending.failed(mergeBatches(chunks.slice(i))).catch(() => undefined);
+        this.deps.logger.error({ err, entries: batch.entries.length - written }, 'accounting flush failed; credit kept for the next attempt');
+        throw err;
+      }
+      if (i + 1 < chunks.length) await new Promise((resolve) => setImmediate(resolve));
     }
+    await pending.done();
+    this.lastSuccess = Date.now();
+    return { entries: written, completions: completed };
   }
 
   async stop(): Promise<FlushResult> {

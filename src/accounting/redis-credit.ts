@@ -152,7 +152,8 @@ export class RedisCreditSource implements CreditSource {
           await p.exec();
           await release();
         },
-        // The batch stays recorded and renamed: the next flush (any process) retries it.
+        // The batch stays recorded and renamed: the next flush (any process) retries all of it;
+        // chunks already written are recognised by their ids and skipped.
         failed: release,
       };
     } catch (err) {
