@@ -5,6 +5,7 @@
  * counters, and exactly one GraphQL operation per routed request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signSession } from '../../src/auth/jwt.ts';
 import { createUser } from '../../src/users/accounts.ts';
 import { aTorrent } from '../support/factories.ts';
 import type { TestApp } from '../support/test-app.ts';
@@ -129,6 +130,19 @@ describe('jsonapi.php', () => {
       for (const action of [`torrent/${ids.show}/thanks`, `torrent/${ids.show}/magic`]) {
         expect(((await api('', postForm({ action, value: '100' }))).json as { errorCode: number }).errorCode).toBe(40101);
       }
+    });
+  });
+
+  describe('revocation', () => {
+    it('a revoked Bearer → 40101 and does not fall back to a valid cookie', async () => {
+      const m = await aMember(t);
+      const { token } = signSession(t.app.ctx.config.auth, m.id, 0);
+      await t.db.prisma.user.update({ where: { id: m.id }, data: { tokenVersion: 1 } });
+      await t.app.ctx.users.reload(m.id);
+      const r = await api('?action=user/me', { token });
+      expect([r.status, r.json]).toEqual([401, fail(40101, 'the session token was revoked; sign in again')]);
+      const both = await api('?action=user/me', { headers: { authorization: `Bearer ${token}`, cookie: `ourbits_jwt=${reader.token}` } });
+      expect((both.json as { errorCode: number }).errorCode).toBe(40101);
     });
   });
 
