@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../app-context.ts';
 import { authenticate } from '../auth/viewer.ts';
 import type { ModuleFactory, ServerModule } from '../server/module.ts';
-import { createRateLimits, limiterKey, RateLimited, type LimitClass, type LimitRule, type LimiterFactory, type RateLimits } from '../ratelimit/limiter.ts';
+import { createRateLimits, limiterKey, RateLimited, redisLimiterFactory, type LimitClass, type LimitRule, type LimiterFactory, type RateLimits } from '../ratelimit/limiter.ts';
 import { announceUrlFor, buildDownload, contentDisposition } from '../torrents/download.ts';
 import { createGraphQLPubSub, type GraphQLPubSub } from './pubsub.ts';
 import { canSee } from './types/torrent.ts';
@@ -44,7 +44,9 @@ const DOWNLOAD = /^\/download\/([1-9][0-9]{0,9})(?:\.torrent)?$/;
 
 export function createGraphQLModule(options: GraphQLModuleOptions = {}): ModuleFactory {
   return (app) => {
-    const limits = createRateLimits({ ...(options.rateLimits ? { rules: options.rateLimits } : {}), ...(options.limiterFactory ? { factory: options.limiterFactory } : {}) });
+    // Several processes share one budget through Redis when the app has it.
+    const factory = options.limiterFactory ?? (app.redis ? redisLimiterFactory(app.redis, app.config.redisPrefix) : undefined);
+    const limits = createRateLimits({ ...(options.rateLimits ? { rules: options.rateLimits } : {}), ...(factory ? { factory } : {}) });
     const pubsub = options.pubsub ?? createGraphQLPubSub();
     const yoga = createGraphQLYoga({ app, limits, pubsub });
     const log = app.logger.child({ module: 'graphql' });

@@ -1,7 +1,8 @@
 /**
  * The catalogue query behind `torrents(...)`: filters, full-text search, sort and paging, as
- * an ordered page of ids plus the total count. Full-text search uses the expression GIN index
- * `raw_torrents_search` (migration 20261125020000_torrent_search): the name (weight A, with
+ * an ordered page of ids plus the total count. Full-text search uses the stored column
+ * `search_vector` with the GIN index `raw_torrents_search` (migration
+ * 20261125040000_torrent_search_vector): the name (weight A, with
  * `. _ -` and brackets read as spaces, as scene names use them) and the description (weight D),
  * `simple` configuration (no stemming: names are not prose in one language), every word of the
  * query matched as a prefix. Input never reaches SQL text: words are reduced to letters and
@@ -38,10 +39,8 @@ const COLUMNS: Record<Exclude<SortField, 'RELEVANCE'>, Prisma.Sql> = {
   NAME: Prisma.raw('lower(t."name")'),
 };
 
-/** Must stay identical to the indexed expression of raw_torrents_search. */
-const VECTOR = Prisma.raw(
-  `(setweight(to_tsvector('simple'::regconfig, translate(t."name", '._-[]()', '       ')), 'A') || setweight(to_tsvector('simple'::regconfig, t."description"), 'D'))`,
-);
+/** The stored, GIN-indexed vector (generated column; see its migration for the expression). */
+const VECTOR = Prisma.raw('t."search_vector"');
 
 /** Letters and digits of the query, lower-cased, at most 8 words of at most 64 characters. */
 export function searchWords(search: string): string[] {

@@ -4,7 +4,8 @@
  * /64). Backed by rate-limiter-flexible; the store is injected so that Redis can replace the
  * in-process memory store when several processes serve one site.
  */
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export type LimitClass = 'read' | 'write' | 'auth';
 
@@ -40,6 +41,21 @@ export interface RateLimits {
 export type LimiterFactory = (name: LimitClass, rule: LimitRule) => RateLimiterAbstract;
 
 export const memoryLimiterFactory: LimiterFactory = (name, rule) => new RateLimiterMemory({ keyPrefix: `gql:${name}`, points: rule.points, duration: rule.duration });
+
+/**
+ * Shared limits for several processes: rate-limiter-flexible's Redis store (one atomic round
+ * trip), with an in-memory insurance limiter while Redis is unreachable.
+ */
+export function redisLimiterFactory(redis: Redis, prefix: string): LimiterFactory {
+  return (name, rule) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}:rl:api:${name}`,
+      points: rule.points,
+      duration: rule.duration,
+      insuranceLimiter: new RateLimiterMemory({ points: rule.points, duration: rule.duration }),
+    });
+}
 
 export function createRateLimits(options: { rules?: Partial<Record<LimitClass, LimitRule>>; factory?: LimiterFactory } = {}): RateLimits {
   const factory = options.factory ?? memoryLimiterFactory;
