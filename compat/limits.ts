@@ -2,14 +2,15 @@
  * jsonapi's own rate limits (seed ourbits-jsonapi.md §频率限制), on top of GraphQL's read/write/
  * auth limits that every operation already passes through: requests without credentials 5 per
  * minute per client IP; with credentials 10 per minute per user and action (the route pattern),
- * torrent search 5. rate-limiter-flexible with an injectable store (memory by default; a Redis
- * factory shares the budgets between processes).
+ * torrent search 5. rate-limiter-flexible with an injectable store: memory, or Redis when the app
+ * has the shared Redis (several processes then share the budgets), or any factory given.
  *
  * The user of a request is the subject of its token when the token's signature verifies
  * (auth/jwt.ts, a pure check: nothing is loaded); a token that does not verify counts as no
  * credentials, so a forged `sub` can never spend someone else's budget.
  */
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { limiterKey } from '../src/ratelimit/limiter.ts';
 
 export interface CompatLimitRule {
@@ -22,6 +23,21 @@ export interface CompatLimitRule {
 export type CompatLimiterFactory = (name: string, rule: CompatLimitRule) => RateLimiterAbstract;
 
 export const memoryCompatLimiterFactory: CompatLimiterFactory = (name, rule) => new RateLimiterMemory({ keyPrefix: `compat:${name}`, points: rule.points, duration: rule.duration });
+
+/**
+ * Budgets shared by several processes: rate-limiter-flexible's Redis store, with an in-memory
+ * insurance limiter while Redis is unreachable.
+ */
+export function redisCompatLimiterFactory(redis: Redis, prefix: string): CompatLimiterFactory {
+  return (name, rule) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}:rl:compat:${name}`,
+      points: rule.points,
+      duration: rule.duration,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `compat:${name}`, points: rule.points, duration: rule.duration }),
+    });
+}
 
 export interface JsonapiLimitOptions {
   /** Requests without (valid) credentials per client IP. Default 5 per 60 s. */

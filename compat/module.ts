@@ -7,14 +7,14 @@
  */
 import type { ModuleFactory, ServerModule } from '../src/server/module.ts';
 import { defaultExecutor, type CompatExecutor } from './execute.ts';
-import { createJsonapiLimits, type JsonapiLimitOptions } from './limits.ts';
+import { createJsonapiLimits, redisCompatLimiterFactory, type JsonapiLimitOptions } from './limits.ts';
 import { createJsonapiHandler, JSONAPI_PATH } from './nexusphp/jsonapi.ts';
 import { createRestHandler } from './rest/handler.ts';
 
 export interface CompatModuleOptions {
   /** Runs the GraphQL operation (default: executeOperation); tests wrap it to count operations. */
   execute?: CompatExecutor;
-  /** jsonapi's own limits and their store. */
+  /** jsonapi's own limits and their store (default: Redis when the app has it, else memory). */
   jsonapiLimits?: JsonapiLimitOptions;
 }
 
@@ -22,7 +22,9 @@ export function createCompatModule(options: CompatModuleOptions = {}): ModuleFac
   return (app) => {
     const execute = options.execute ?? defaultExecutor;
     const rest = createRestHandler(app, execute);
-    const jsonapi = createJsonapiHandler(app, execute, createJsonapiLimits(options.jsonapiLimits));
+    // Several processes share the budgets through Redis when the app has it (as GraphQL's limits).
+    const factory = options.jsonapiLimits?.factory ?? (app.redis ? redisCompatLimiterFactory(app.redis, app.config.redisPrefix) : undefined);
+    const jsonapi = createJsonapiHandler(app, execute, createJsonapiLimits({ ...options.jsonapiLimits, ...(factory ? { factory } : {}) }));
     const module: ServerModule = {
       name: 'compat',
       handle(req, res, path) {

@@ -15,7 +15,7 @@ import { createGraphQLModule } from '../../src/graphql/module.ts';
 import { aTorrent } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { aMember, GENEROUS } from '../graphql/support.ts';
-import { GENEROUS_JSONAPI, http, postForm, postJson, startCompatApp } from './support.ts';
+import { countingExecutor, GENEROUS_JSONAPI, http, postForm, postJson, startCompatApp } from './support.ts';
 
 let t: TestApp | null = null;
 afterEach(async () => {
@@ -106,6 +106,22 @@ describe('jsonapi limits (seed: 5/min per IP without credentials, 10/min per use
     expect((await http(t, '/jsonapi.php?action=user/me', { token: a.token })).status).toBe(200);
     expect((await http(t, '/jsonapi.php?action=user/me', { token: a.token })).json).toEqual(RATE);
     expect(names).toEqual(['jsonapi:anon:5/60', 'jsonapi:user:10:10/60']);
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL)('jsonapi limits on the shared Redis', () => {
+  it('uses Redis when the app has it, so processes share the budget', async () => {
+    const { execute } = countingExecutor();
+    t = await startTestApp({}, { modules: [createCompatModule({ execute }), createGraphQLModule({ rateLimits: GENEROUS })], timers: false, swarmBackend: 'redis' });
+    for (let i = 0; i < 5; i++) expect(((await http(t, '/jsonapi.php?action=site/info')).json as { errorCode: number }).errorCode).toBe(40101);
+    expect((await http(t, '/jsonapi.php?action=site/info')).json).toEqual(RATE);
+    const { Redis } = await import('ioredis');
+    const r = new Redis(process.env.REDIS_URL as string);
+    try {
+      expect(await r.keys(`${t.config.redisPrefix}:rl:compat:jsonapi:anon*`)).toHaveLength(1);
+    } finally {
+      r.disconnect();
+    }
   });
 });
 
