@@ -44,6 +44,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ErrorsPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Subscriptions are authorized when they start, not per event.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       public: true,
       user: ctx.viewer !== null,
