@@ -117,7 +117,7 @@ describe('jsonapi.php', () => {
   });
 
   describe('credentials', () => {
-    it('no credentials → 40101, banned account → 40102, bad token → 40101 (every action but login)', async () => {
+    it('no credentials → 40101, banned account → 40102, bad token → 40101 (every action but login, exact envelopes)', async () => {
       const anon = await once(`?action=torrent/${ids.show}`, {}, 'CompatTorrentInfo');
       expect([anon.status, anon.json]).toEqual([401, fail(40101, 'sign in first')]);
       const ban = await api(`?action=torrent/${ids.show}`, { token: banned.token });
@@ -125,10 +125,12 @@ describe('jsonapi.php', () => {
       const bad = await api(`?action=torrent/${ids.show}`, { token: 'not.a.jwt' });
       expect([bad.status, bad.json]).toEqual([401, fail(40101, 'the session token is invalid or expired; sign in again')]);
       for (const action of ['torrent/search', `torrent/${ids.show}/files`, `torrent/${ids.show}/peers`, 'user/me', 'site/fun/view', 'site/fun/list', 'site/news', 'site/info']) {
-        expect(((await api(`?action=${action}`)).json as { errorCode: number }).errorCode).toBe(40101);
+        expect(await api(`?action=${action}`).then((r) => [action, r.status, r.json])).toEqual([action, 401, fail(40101, 'sign in first')]);
+        expect(await api(`?action=${action}`, { token: banned.token }).then((r) => [action, r.status, r.json])).toEqual([action, 401, fail(40102, 'this account is banned or disabled')]);
       }
       for (const action of [`torrent/${ids.show}/thanks`, `torrent/${ids.show}/magic`]) {
-        expect(((await api('', postForm({ action, value: '100' }))).json as { errorCode: number }).errorCode).toBe(40101);
+        expect(await api('', postForm({ action, value: '100' })).then((r) => [action, r.status, r.json])).toEqual([action, 401, fail(40101, 'sign in first')]);
+        expect(await api('', { ...postForm({ action, value: '100' }), token: banned.token }).then((r) => [action, r.status, r.json])).toEqual([action, 401, fail(40102, 'this account is banned or disabled')]);
       }
     });
   });

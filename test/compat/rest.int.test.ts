@@ -249,6 +249,15 @@ describe('REST /api', () => {
       expect([g.status, g.headers.get('allow')]).toEqual([405, 'POST']);
     });
 
+    it('every authenticated route: 401 without credentials and for a banned account, exact body and WWW-Authenticate', async () => {
+      for (const path of ['/api/torrents', `/api/torrents/${ids.mid}`, `/api/torrents/${ids.mid}/download`, '/api/user/me', `/api/user/${uploader.id}/stats`]) {
+        const anon = await http(t, path);
+        expect([path, anon.status, anon.headers.get('www-authenticate'), anon.json]).toEqual([path, 401, 'Bearer', UNAUTHORIZED]);
+        const ban = await http(t, path, { token: banned.token });
+        expect([path, ban.status, ban.json]).toEqual([path, 401, { error: { code: 'UNAUTHORIZED', message: 'this account is banned or disabled' } }]);
+      }
+    });
+
     it('a revoked token is 401 on REST too', async () => {
       const m = await aMember(t);
       const { token } = signSession(t.app.ctx.config.auth, m.id, 0);
