@@ -44,6 +44,7 @@ const { values: opt } = parseArgs({
     'bt-dir': { type: 'string' },
     only: { type: 'string', default: 'new-tracker,bt-tracker' },
     'no-results': { type: 'boolean', default: false },
+    reuse: { type: 'string' },
   },
 });
 
@@ -360,5 +361,14 @@ function writeResults(results: Array<{ target: string; mode: string; r: LoadResu
   process.stdout.write(`wrote the WebSocket section of bench/RESULTS.md\n`);
 }
 
+/** Rewrites the RESULTS.md section from a raw file of an earlier run. */
+function reuse(file: string): void {
+  const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { target: string; mode: string } & LoadResult & Awaited<ReturnType<typeof fanout>>);
+  const results = rows.filter((r) => r.mode !== 'fanout').map((r) => ({ target: r.target, mode: r.mode, r }));
+  const fan = rows.find((r) => r.mode === 'fanout') ?? null;
+  writeResults(results, fan, { raw: resolve(file), load0: loadavg(), load1: loadavg() });
+}
+
 if (opt.serve) await serve();
+else if (opt.reuse) reuse(opt.reuse);
 else await drive();

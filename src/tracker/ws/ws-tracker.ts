@@ -305,7 +305,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
 
   function onMessage(peer: Peer, data: RawData): void {
     if (peer.closed || !tick(peer)) return;
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
     let msg;
     try {
       msg = parseMessage(text, limits);
