@@ -5,6 +5,8 @@ import type { TestApp } from '../support/test-app.ts';
 import { aMember, codes, gql, startGraphQLApp } from './support.ts';
 
 let t: TestApp;
+/** The user row, then its three relation counts (seeding, leeching, uploaded torrents) in one. */
+const STATS_STATEMENTS = 2;
 beforeAll(async () => {
   t = await startGraphQLApp();
 });
@@ -54,6 +56,32 @@ describe('accounts', () => {
       await t.db.prisma.user.update({ where: { id: m.id }, data: { uploaded: 2n ** 62n, downloaded: 2n ** 61n, bonus: 12.5 } });
       const r = await gql(t, MeDocument, {}, { token: m.token });
       expect(r.data?.me).toMatchObject({ id: String(m.id), passkey: m.passkey, uploaded: String(2n ** 62n), downloaded: String(2n ** 61n), ratio: 2, bonus: 12.5, role: 'USER', status: 'ACTIVE' });
+    });
+  });
+
+  describe('query counts', () => {
+    it('reads me in one statement and a user with its stats in a fixed number', async () => {
+      const a = await aMember(t);
+      let before = t.db.queries.total;
+      expect((await gql(t, MeDocument, {}, { token: a.token })).data?.me.id).toBe(String(a.id));
+      const me = t.db.queries.total - before;
+      before = t.db.queries.total;
+      expect((await gql(t, UserStatsDocument, { id: String(a.id) }, { token: a.token })).data?.user.id).toBe(String(a.id));
+      const stats = t.db.queries.total - before;
+      expect({ me, stats }).toEqual({ me: 1, stats: STATS_STATEMENTS });
+    });
+  });
+
+  describe('session cookie behind HTTPS', () => {
+    it('is Secure when PUBLIC_URL is https', async () => {
+      const https = await startGraphQLApp({ PUBLIC_URL: 'https://tracker.example' });
+      try {
+        await createUser(https.db.prisma, { username: 'secure_user', password: 'a fine password' });
+        const r = await gql(https, LoginDocument, { username: 'secure_user', password: 'a fine password' });
+        expect(r.headers.get('set-cookie')).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      } finally {
+        await https.stop();
+      }
     });
   });
 
