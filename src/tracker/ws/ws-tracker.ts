@@ -112,6 +112,8 @@ export interface WsTracker extends ServerModule {
 }
 
 const PASSKEY_RE = /^[0-9a-fA-F]{32}$/;
+/** Unknown or malformed passkeys per address and minute before the address is refused. */
+const FAILED_PASSKEYS_PER_MINUTE = 30;
 
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = JSON.stringify({ 'failure reason': reason });
@@ -399,20 +401,47 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     });
   }
 
+  // Guessing passkeys costs the guesser (as on HTTP): after FAILED_PASSKEYS_PER_MINUTE unknown
+  // or malformed ones, the address is refused for the rest of the minute before any lookup.
+  const failedPasskeys = new Map<string, { minute: number; count: number }>();
+  const minuteNow = () => Math.floor(deps.clock.now() / 60_000);
+  const guessing = (ip: string): boolean => {
+    const e = failedPasskeys.get(ip);
+    return e !== undefined && e.minute === minuteNow() && e.count >= FAILED_PASSKEYS_PER_MINUTE;
+  };
+  const failedPasskey = (ip: string): void => {
+    const minute = minuteNow();
+    let e = failedPasskeys.get(ip);
+    if (!e || e.minute !== minute) {
+      if (failedPasskeys.size >= 100_000) failedPasskeys.clear();
+      e = { minute, count: 0 };
+      failedPasskeys.set(ip, e);
+    }
+    e.count++;
+  };
+
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean {
     if (path !== '/announce' && !path.startsWith('/announce/')) return false;
     socket.on('error', () => socket.destroy());
+    const ip = ctx.clientIp.text(req);
+    if (guessing(ip)) {
+      refuse(socket, 429, 'too many unknown passkeys from your address: wait a minute');
+      return true;
+    }
     const passkey = passkeyOf(req, path);
     if (!passkey || !PASSKEY_RE.test(passkey)) {
+      failedPasskey(ip);
       refuse(socket, 401, 'missing or malformed passkey: use the announce URL from your .torrent file');
       return true;
     }
-    const ip = ctx.clientIp.text(req);
     const cached = deps.users.peekPasskey(passkey);
     const check = cached ? Promise.resolve(cached) : deps.users.byPasskeyOrLoad(passkey);
     check.then(
       (user) => {
-        if (!user) return refuse(socket, 401, 'unknown passkey: download the .torrent file again from the site');
+        if (!user) {
+          failedPasskey(ip);
+          return refuse(socket, 401, 'unknown passkey: download the .torrent file again from the site');
+        }
         if (user.status !== 'ACTIVE') return refuse(socket, 403, user.status === 'BANNED' ? 'your account is banned' : 'your account is disabled: contact the staff');
         accept(req, socket, head, passkey, user.id, ip);
       },

@@ -219,6 +219,18 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
     await ok.close();
   });
 
+  it('refuses an address that guesses passkeys, before any lookup', async () => {
+    const t2 = await startTestApp({}, { timers: false });
+    try {
+      const u = await aUser(t2.db);
+      const url = `ws://127.0.0.1:${t2.port}/announce?passkey=`;
+      for (let i = 0; i < 30; i++) await expect(connect(url + i.toString(16).padStart(32, '0'))).rejects.toMatchObject({ status: 401 });
+      await expect(connect(url + u.passkey)).rejects.toMatchObject({ status: 429 });
+    } finally {
+      await t2.stop();
+    }
+  });
+
   it('limits announces per socket per minute, then closes', async () => {
     const t2 = await startTestApp({}, { timers: false, modules: [(ctx) => import('../../../src/tracker/ws/ws-tracker.ts').then((m) => m.createWsTracker(ctx, { announcesPerMinute: 3 }))] });
     try {
