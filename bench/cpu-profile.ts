@@ -98,7 +98,7 @@ export function summarizeProfile(profile: CpuProfile, root: string, top = 25, wi
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)?.callFrame;
       if (!f || !f.url.includes('/src/') || f.url.includes('/node_modules/')) continue;
-      const key = `${f.functionName || '(anonymous)'}@${f.url.slice(f.url.indexOf('/src/') + 1)}:${f.lineNumber + 1}`;
+      const key = `${f.functionName || '(anonymous)'}@${f.url.slice(f.url.indexOf('/src/') + 1)}${f.lineNumber > 0 ? `:${f.lineNumber + 1}` : ''}`;
       if (seen.has(key)) continue;
       seen.add(key);
       inclusive.set(key, (inclusive.get(key) ?? 0) + us);
@@ -118,7 +118,8 @@ export function summarizeProfile(profile: CpuProfile, root: string, top = 25, wi
     }
     const file = f.url.replace(/^file:\/\//, '').replace(`${root}/`, '');
     const short = file.includes('/node_modules/') ? file.slice(file.lastIndexOf('/node_modules/') + 14) : file;
-    const where = f.url ? `${short}:${f.lineNumber + 1}` : '';
+    // tsx-compiled modules report line 1 for everything: then the file alone
+    const where = f.url ? (f.lineNumber > 0 ? `${short}:${f.lineNumber + 1}` : short) : '';
     const name = f.functionName || '(anonymous)';
     const key = `${name}@${where}`;
     const row = agg.get(key) ?? { name, where, area: areaOf(f.url, name, root), us: 0 };
