@@ -50,15 +50,19 @@ export function liveOf(ctx: AppContext, options: LiveOptions = {}): Live {
   return live;
 }
 
-/** Module factory: creates the live layer at start, ends every subscription on stop. */
-export function liveModule(ctx: AppContext): ServerModule {
-  const live = liveOf(ctx);
-  return {
-    name: 'live',
-    close: () => {
-      live.feed.close();
-      live.pubsub.close();
-      return Promise.resolve();
-    },
+/** Module factory: creates the live layer at start (with options, e.g. the coalescing window), ends every subscription on stop. */
+export function createLiveModule(options: LiveOptions = {}): (ctx: AppContext) => ServerModule {
+  return (ctx) => {
+    const live = liveOf(ctx, options);
+    return {
+      name: 'live',
+      close: () => {
+        live.feed.close();
+        live.pubsub.close();
+        return Promise.resolve();
+      },
+    };
   };
 }
+
+export const liveModule = createLiveModule();
