@@ -147,6 +147,21 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       expect((await store.busiest(1))[0]).toEqual({ infoHash: HASH_B, seeders: 1, leechers: 1 });
     });
 
+    it('lists live peers, seeders first, with their addresses and counters', async () => {
+      if (!store.listPeers) return;
+      const ip6 = Buffer.from('20010db8000000000000000000000007', 'hex');
+      await store.announce(peer(1, { uploaded: 5, downloaded: 6 }), WANT);
+      await store.announce(peer(2, { left: 0 }), WANT);
+      await store.announce(peer(2, { left: 0, ip: ip6, port: 7002 }), WANT);
+      await store.announce(peer(3, { ip: null }), WANT);
+      const list = await store.listPeers(HASH_A, 10);
+      expect(list).toHaveLength(3);
+      expect(list[0]).toEqual({ peerId: Buffer.from(pid(2), 'latin1').toString('hex'), userId: 2, seeder: true, uploaded: 0, downloaded: 0, ip: '10.0.0.2', ipv6: '2001:db8::7', port: 6002, lastSeen: T0 });
+      expect(list.find((p) => p.userId === 1)).toMatchObject({ seeder: false, uploaded: 5, downloaded: 6, ip: '10.0.0.1', ipv6: null, port: 6001 });
+      expect(list.find((p) => p.userId === 3)).toMatchObject({ ip: null, ipv6: null, port: null });
+      expect(await store.listPeers(HASH_A, 1)).toHaveLength(1);
+    });
+
     it('stays consistent under many joins and leaves', async () => {
       for (let i = 0; i < 3000; i++) await store.announce(peer(i % 700, { left: i % 3 === 0 ? 0 : 10, now: T0 + i }), WANT);
       for (let i = 0; i < 700; i += 2) await store.announce(peer(i, { event: AnnounceEvent.Stopped }), WANT);

@@ -10,7 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, StoreCredit, SwarmCounts, SwarmStore, SwarmTotals } from '../swarm-store.ts';
+import { bytesToIp } from '../../tracker/protocol/ip.ts';
+import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, StoreCredit, SwarmCounts, SwarmPeer, SwarmStore, SwarmTotals } from '../swarm-store.ts';
 
 const ANNOUNCE_LUA = readFileSync(new URL('./redis-announce.lua', import.meta.url), 'utf8');
 const REMOVE_LUA = readFileSync(new URL('./redis-remove.lua', import.meta.url), 'utf8');
@@ -160,6 +161,37 @@ export class RedisSwarmStore implements SwarmStore {
 
   scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]> {
     return this.countsOf(infoHashes.map((h) => Buffer.from(h, 'latin1').toString('hex')));
+  }
+
+  /** Reads records as redis-announce.lua writes them (struct '>BIIc4HIc16H', then "up:down"). */
+  async listPeers(infoHash: string, limit: number): Promise<SwarmPeer[]> {
+    const hex = Buffer.from(infoHash, 'latin1').toString('hex');
+    const raw = await this.redis.hgetallBuffer(this.keys(hex)[0] as string);
+    const out: SwarmPeer[] = [];
+    for (const [field, rec] of Object.entries(raw)) {
+      const id = Buffer.from(field, 'latin1');
+      if (id.length !== 28 || rec.length < 37) continue;
+      const flags = rec[0] as number;
+      const seen4 = rec.readUInt32BE(5);
+      const seen6 = rec.readUInt32BE(15);
+      const rtc = (flags & 4) !== 0;
+      const has4 = !rtc && seen4 !== 0;
+      const has6 = !rtc && seen6 !== 0;
+      const [up = '0', down = '0'] = rec.toString('latin1', 37).split(':');
+      out.push({
+        peerId: id.toString('hex', 0, 20),
+        userId: id.readInt32BE(20),
+        seeder: (flags & 1) !== 0,
+        uploaded: Number(up),
+        downloaded: Number(down),
+        ip: has4 ? bytesToIp(rec.subarray(9, 13)) : null,
+        ipv6: has6 ? bytesToIp(rec.subarray(19, 35)) : null,
+        port: has4 ? rec.readUInt16BE(13) : has6 ? rec.readUInt16BE(35) : null,
+        lastSeen: rec.readUInt32BE(1),
+      });
+    }
+    out.sort((a, b) => Number(b.seeder) - Number(a.seeder));
+    return out.slice(0, limit);
   }
 
   async sweep(now: number): Promise<number> {
