@@ -7,6 +7,7 @@
 import type { AppContext } from '../app-context.ts';
 import type { ServerModule } from '../server/module.ts';
 import { createMemoryPubSub, type LivePubSub } from './pubsub.ts';
+import { createRedisPubSub } from './redis-pubsub.ts';
 import { createStatsFeed, type StatsFeed, type StatsFeedOptions } from './stats-feed.ts';
 
 export interface Live {
@@ -26,7 +27,9 @@ export interface LiveOptions {
 export function liveOf(ctx: AppContext, options: LiveOptions = {}): Live {
   let live = perApp.get(ctx);
   if (live) return live;
-  const pubsub = createMemoryPubSub({ maxQueue: options.maxQueue ?? 64 });
+  // With Redis, events published by any process reach subscribers on every process.
+  const maxQueue = options.maxQueue ?? 64;
+  const pubsub = ctx.config.redisUrl ? createRedisPubSub({ url: ctx.config.redisUrl, prefix: ctx.config.redisPrefix, logger: ctx.logger, maxQueue }) : createMemoryPubSub({ maxQueue });
   const feed = createStatsFeed(ctx, pubsub, options.feed);
   live = { pubsub, feed };
   perApp.set(ctx, live);

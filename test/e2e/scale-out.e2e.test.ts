@@ -3,7 +3,10 @@
  * deployment of issue 6. Runs only when DATABASE_URL and REDIS_URL are set (.ci/run sets them).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { signSession } from '../../src/auth/jwt.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDatabase, type Database } from '../../src/db/open-database.ts';
 import { createLogger } from '../../src/shared/logger.ts';
@@ -14,6 +17,7 @@ import { dropRedisPrefix, onPostgres } from '../support/test-app.ts';
 import { announce, compactPeers, failureOf } from '../support/tracker-client.ts';
 
 const base = process.env.DATABASE_URL;
+const JWT_SECRET = randomBytes(32).toString('hex');
 const redisUrl = process.env.REDIS_URL;
 
 // Runs in the vitest `postgres` project only (once per CI run).
@@ -42,7 +46,7 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     url = u.toString();
     db = await openDatabase({ kind: 'postgres', url });
     await migrate(db);
-    env = { DATABASE_URL: url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000' };
+    env = { DATABASE_URL: url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000', JWT_SECRET };
   });
 
   afterAll(async () => {
@@ -65,6 +69,37 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     const got = await announce(p2.url, { passkey: leecher.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), port: 51414, left: 9, event: 'started' });
     expect(got.body).toMatchObject({ complete: 1, incomplete: 1 });
     expect(compactPeers(got.body.peers as Uint8Array)).toEqual(['127.0.0.1:51413']);
+    for (const p of [p1, p2]) p.child.kill('SIGTERM');
+    await Promise.all([p1.exited, p2.exited]);
+  });
+
+  it('delivers swarmStats to a subscriber on one process for announces on the other', async () => {
+    const [p1, p2] = await Promise.all([start(), start()]);
+    const u = await aUser(db);
+    const tor = await aTorrent(db, u.id);
+    const token = signSession({ jwtSecret: JWT_SECRET, jwtTtlSeconds: 600 }, u.id, 0).token;
+    const client = createClient({ url: `${p2.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+    const seen: Array<{ seeders: number; leechers: number }> = [];
+    const done = new Promise<void>((resolve, reject) => {
+      client.subscribe<{ swarmStats: { infoHash: string; seeders: number; leechers: number } }>(
+        { query: `subscription { swarmStats(infoHash: "${tor.infoHash}") { infoHash seeders leechers } }` },
+        {
+          next: (r) => {
+            if (r.data) seen.push(r.data.swarmStats);
+            if (r.data?.swarmStats.seeders === 1) resolve();
+          },
+          error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
+          complete: () => undefined,
+        },
+      );
+    });
+    // The first event is the current (empty) swarm; then an announce lands on the other process.
+    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 1200)); // the publisher's view of remote interest
+    expect(failureOf(await announce(p1.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0, event: 'started' }))).toBeUndefined();
+    await done;
+    expect(seen.at(-1)).toMatchObject({ infoHash: tor.infoHash, seeders: 1, leechers: 0 });
+    await client.dispose();
     for (const p of [p1, p2]) p.child.kill('SIGTERM');
     await Promise.all([p1.exited, p2.exited]);
   });
