@@ -123,8 +123,12 @@ export async function writeBatch(
   });
 }
 
-/** Entries per flush transaction. */
-const FLUSH_CHUNK = 1000;
+/**
+ * Entries per flush transaction. PGlite runs SQL on the server's own thread, so its chunks are
+ * small (a few ms of stall each); PostgreSQL works in another process, so bigger chunks only
+ * save round trips.
+ */
+const FLUSH_CHUNK = { pglite: 200, postgres: 2000 } as const;
 
 function chunkBatch(batch: LedgerBatch, size: number): LedgerBatch[] {
   const n = Math.max(1, Math.ceil(batch.entries.length / size), Math.ceil(batch.torrents.length / size));
@@ -176,8 +180,9 @@ export class AccountingFlusher {
     }
     // Written in chunks, each its own transaction, yielding to the event loop in between: on
     // the embedded database SQL runs on the main thread, and one 10,000-entry statement would
-    // stall every announce for its whole duration. Chunks of a retried batch keep their ids.
-    const chunks = chunkBatch(batch, FLUSH_CHUNK);
+    // stall every announce for its whole duration. Chunks of a retried batch keep their ids
+    // (the chunk size of a backend never changes between attempts).
+    const chunks = chunkBatch(batch, FLUSH_CHUNK[this.deps.db.kind]);
     let written = 0;
     let completed = 0;
     for (let i = 0; i < chunks.length; i++) {

@@ -37,7 +37,8 @@ interface Chunk {
   i32: Int32Array;
   u32: Uint32Array;
   v4: Uint8Array;
-  v6: Uint8Array;
+  /** Allocated on the chunk's first IPv6 address: IPv4-only deployments never pay for it. */
+  v6: Uint8Array | null;
   ports: Uint16Array;
   counters: Float64Array;
   flags: Uint8Array;
@@ -56,7 +57,7 @@ function newChunk(): Chunk {
     i32: new Int32Array(CHUNK * I32_FIELDS),
     u32: new Uint32Array(CHUNK * U32_FIELDS),
     v4: new Uint8Array(CHUNK * 4),
-    v6: new Uint8Array(CHUNK * 16),
+    v6: null,
     ports: new Uint16Array(CHUNK * 2),
     counters: new Float64Array(CHUNK * 2),
     flags: new Uint8Array(CHUNK),
@@ -304,6 +305,7 @@ export class MemorySwarmStore implements SwarmStore {
     c.u32[u + U_SEEN] = peer.now;
     if (peer.ip !== null) {
       if (v6) {
+        c.v6 ??= new Uint8Array(CHUNK * 16);
         c.v6.set(peer.ip, i * 16);
         c.ports[i * 2 + 1] = peer.port;
         c.u32[u + U_SEEN6] = peer.now;
@@ -367,7 +369,7 @@ export class MemorySwarmStore implements SwarmStore {
       }
       if (c.u32[u + U_SEEN6] !== 0) {
         const o = n6 * 18;
-        p6.set(c.v6.subarray(i * 16, i * 16 + 16), o);
+        p6.set((c.v6 as Uint8Array).subarray(i * 16, i * 16 + 16), o);
         const port = c.ports[i * 2 + 1] as number;
         p6[o + 16] = port >>> 8;
         p6[o + 17] = port & 0xff;
@@ -428,7 +430,7 @@ export class MemorySwarmStore implements SwarmStore {
           uploaded: c.counters[i * 2] as number,
           downloaded: c.counters[i * 2 + 1] as number,
           ip: has4 ? bytesToIp(c.v4.subarray(i * 4, i * 4 + 4)) : null,
-          ipv6: has6 ? bytesToIp(c.v6.subarray(i * 16, i * 16 + 16)) : null,
+          ipv6: has6 && c.v6 ? bytesToIp(c.v6.subarray(i * 16, i * 16 + 16)) : null,
           port: has4 ? (c.ports[i * 2] as number) : has6 ? (c.ports[i * 2 + 1] as number) : null,
           lastSeen: c.u32[u + U_SEEN] as number,
         });

@@ -15,12 +15,22 @@ export interface ParseOptions {
   scrapeMaxHashes: number;
 }
 
-const PASSKEY = /^[0-9a-fA-F]{32}$/;
+function repeated(name: string): never {
+  throw new TrackerFailure(`invalid parameter ${name}: given more than once`);
+}
 
+/** 32 hex characters, returned lower-case; one pass, and no new string when already lower-case. */
 export function checkPasskey(passkey: string | undefined): string {
   if (passkey === undefined || passkey === '') throw new TrackerFailure('missing passkey: download the .torrent file again from the site');
-  if (!PASSKEY.test(passkey)) throw new TrackerFailure('invalid passkey: download the .torrent file again from the site');
-  return passkey.toLowerCase();
+  let upper = false;
+  for (let i = 0; i < passkey.length; i++) {
+    const c = passkey.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) continue;
+    if (c >= 65 && c <= 70) upper = true;
+    else throw new TrackerFailure('invalid passkey: download the .torrent file again from the site');
+  }
+  if (passkey.length !== 32) throw new TrackerFailure('invalid passkey: download the .torrent file again from the site');
+  return upper ? passkey.toLowerCase() : passkey;
 }
 
 function twentyBytes(url: string, start: number, end: number, name: string): string {
@@ -45,41 +55,44 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
   let keyHash = 0;
   let ipParam: Buffer | null = null;
   let seen = 0;
-  const once = (bit: number, name: string) => {
-    if (seen & bit) throw new TrackerFailure(`invalid parameter ${name}: given more than once`);
-    seen |= bit;
-  };
   forEachParam(url, query, (key, s, e) => {
     switch (key) {
       case 'info_hash':
-        once(1, key);
+        if (seen & 1) repeated(key);
+        seen |= 1;
         infoHash = twentyBytes(url, s, e, key);
         break;
       case 'peer_id':
-        once(2, key);
+        if (seen & 2) repeated(key);
+        seen |= 2;
         peerId = twentyBytes(url, s, e, key);
         break;
       case 'port': {
-        once(4, key);
+        if (seen & 4) repeated(key);
+        seen |= 4;
         const p = parseCounter(url, s, e, key);
         if (p < 1 || p > 65535) throw new TrackerFailure('invalid parameter port: must be between 1 and 65535');
         port = p;
         break;
       }
       case 'uploaded':
-        once(8, key);
+        if (seen & 8) repeated(key);
+        seen |= 8;
         uploaded = parseCounter(url, s, e, key);
         break;
       case 'downloaded':
-        once(16, key);
+        if (seen & 16) repeated(key);
+        seen |= 16;
         downloaded = parseCounter(url, s, e, key);
         break;
       case 'left':
-        once(32, key);
+        if (seen & 32) repeated(key);
+        seen |= 32;
         left = parseCounter(url, s, e, key);
         break;
       case 'event': {
-        once(64, key);
+        if (seen & 64) repeated(key);
+        seen |= 64;
         const v = url.slice(s, e);
         if (v === '' || v === 'empty' || v === 'paused') event = AnnounceEvent.None;
         else if (v === 'started') event = AnnounceEvent.Started;
