@@ -114,10 +114,8 @@ local function finish(p4, p6, i4, i6, rtcIds)
   local seeders, leechers = counts()
   local out = { prev and 1 or 0, prev and prev[2] or '0', prev and prev[3] or '0', prev and prev[4] or 0, prev and prev[5] or 0, prev and prev[6] or 0,
     seeders, leechers, p4, p6, i4, i6, rtcIds, dPeers, dSeeders }
-  if seeders + leechers > 0 then
-    for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ttl * 2) end
-  end
-  -- (the credit hash, KEYS[7], never expires: only the flush removes it)
+  -- No EXPIRE here: Redis drops a hash, set or sorted set with its last member, so a swarm's
+  -- keys vanish when its last session is dropped (by an announce here or by sweep).
   return out
 end
 

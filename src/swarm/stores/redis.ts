@@ -3,8 +3,9 @@
  *
  * Each announce is one Lua script (redis-announce.lua): atomic, one round trip. All keys of a
  * swarm share the hash tag `{<info hash hex>}`, so the store works on Redis Cluster. Peers
- * expire server-side: each announce drops a few stale sessions of its swarm, swarm keys carry
- * a TTL, and `sweep` (run by whichever process holds the sweep lock) drops the rest. Site-wide
+ * expire server-side: each announce drops a few stale sessions of its swarm, and `sweep` (run
+ * by whichever process takes the sweep lock for the minute) drops the rest; a swarm's keys go
+ * with its last session, since Redis deletes empty keys. Site-wide
  * totals and the busiest-swarm index are kept beside the swarms (`<prefix>:totals`,
  * `<prefix>:sizes`), updated only when a swarm's membership changed.
  */
@@ -195,6 +196,9 @@ export class RedisSwarmStore implements SwarmStore {
   }
 
   async sweep(now: number): Promise<number> {
+    // Every process sweeps on a timer; one a minute does the work.
+    const locked = await this.redis.set(`${this.prefix}:sweep-lock`, String(process.pid), 'PX', 50_000, 'NX');
+    if (locked !== 'OK') return 0;
     const cutoff = now - this.peerTtl;
     let removed = 0;
     let cursor = '0';
