@@ -13,7 +13,7 @@ import { createLogger } from '../../src/shared/logger.ts';
 import { createRedisEventBus } from '../../src/shared/redis-events.ts';
 import { aPeerId, aTorrent, aUser } from '../support/factories.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
-import { dropRedisPrefix, onPostgres } from '../support/test-app.ts';
+import { dropRedisPrefix, freshPostgres, onPostgres } from '../support/test-app.ts';
 import { announce, compactPeers, failureOf } from '../support/tracker-client.ts';
 
 const base = process.env.DATABASE_URL;
@@ -23,8 +23,7 @@ const redisUrl = process.env.REDIS_URL;
 // Runs in the vitest `postgres` project only (once per CI run).
 describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on PostgreSQL and Redis', () => {
   const prefix = `ot-scale-${randomBytes(4).toString('hex')}`;
-  const dbName = `ot_scale_${randomBytes(4).toString('hex')}`;
-  let url: string;
+  let scratch: Awaited<ReturnType<typeof freshPostgres>>;
   let db: Database;
   let env: Record<string, string>;
   const running: ServerProcess[] = [];
@@ -36,27 +35,17 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
   };
 
   beforeAll(async () => {
-    const pg = await import('pg');
-    const admin = new pg.default.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(base as string);
-    u.pathname = `/${dbName}`;
-    url = u.toString();
-    db = await openDatabase({ kind: 'postgres', url });
+    scratch = await freshPostgres();
+    if (!scratch) throw new Error('the postgres project provides DATABASE_URL');
+    db = await openDatabase({ kind: 'postgres', url: scratch.url });
     await migrate(db);
-    env = { DATABASE_URL: url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000', JWT_SECRET };
+    env = { DATABASE_URL: scratch.url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000', JWT_SECRET };
   });
 
   afterAll(async () => {
     for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     await db?.close();
-    const pg = await import('pg');
-    const admin = new pg.default.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await scratch?.drop();
     await dropRedisPrefix(redisUrl as string, prefix);
   });
 
