@@ -102,8 +102,13 @@ async function openPglite(dataDir: string | null): Promise<Database> {
 
 async function openPostgres(url: string): Promise<Database> {
   const { default: pg } = await import('pg');
+  // One pool for Prisma and the raw session API. An idle connection the server ends (restart,
+  // failover, a dropped database) is logged by the pool's owner, never an unhandled 'error'.
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const { factory, counter } = instrumentAdapter(new PrismaPg({ connectionString: url, max: 10 }), { convertBytes: false });
+  pool.on('error', (err) => {
+    process.emitWarning(`PostgreSQL pool: idle connection lost (${err.message})`, 'DatabaseWarning');
+  });
+  const { factory, counter } = instrumentAdapter(new PrismaPg(pool), { convertBytes: false });
   const prisma = new PrismaClient({ adapter: factory });
   let closed = false;
   return {
