@@ -5,6 +5,7 @@
  * response (compat/shapes/). scripts/check-compat-map.ts checks this table against the
  * documents and compat/README.md.
  */
+import { contentDisposition } from '../src/shared/content-disposition.ts';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   CompatAuthLoginDocument,
@@ -150,7 +151,7 @@ export const restRoutes: readonly RestRoute[] = [
         headers: {
           'content-type': 'application/x-bittorrent',
           'content-length': String(body.length),
-          'content-disposition': R.contentDisposition(data.torrent.name),
+          'content-disposition': contentDisposition(data.torrent.name),
           'cache-control': 'private, no-store',
           'x-content-type-options': 'nosniff',
         },

@@ -84,16 +84,3 @@ export function restLogin(data: CompatAuthLoginMutation) {
   const l = data.login;
   return { token: l.token, expiresAt: l.expiresAt, user: { id: Number(l.user.id), username: l.user.username, role: l.user.role.toLowerCase() } };
 }
-
-/** RFC 6266 Content-Disposition: an ASCII fallback plus the exact UTF-8 name. */
-export function contentDisposition(name: string): string {
-  const base = `${name}.torrent`;
-  const ascii = base
-    .normalize('NFKD')
-    .replace(/[^\x20-\x7e]/g, '')
-    .replace(/["\\%;]/g, '_')
-    .trim();
-  const fallback = ascii === '' || ascii === '.torrent' ? 'download.torrent' : ascii;
-  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}

@@ -30,16 +30,3 @@ export function buildDownload(torrent: DownloadableTorrent, announceUrl: string)
     'piece layers': torrent.pieceLayers && torrent.pieceLayers.length > 0 ? raw(torrent.pieceLayers) : undefined,
   });
 }
-
-/** RFC 5987 / 6266: an ASCII fallback plus the exact UTF-8 name, no way to break the header. */
-export function contentDisposition(name: string): string {
-  const base = `${name}.torrent`;
-  const ascii = base
-    .normalize('NFKD')
-    .replace(/[^\x20-\x7e]/g, '')
-    .replace(/["\\%;]/g, '_')
-    .trim();
-  const fallback = ascii === '' || ascii === '.torrent' ? 'download.torrent' : ascii;
-  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}

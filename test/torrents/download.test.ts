@@ -7,7 +7,8 @@ import { hashes } from '@ctrl/torrent-file';
 import { describe, expect, it } from 'vitest';
 import type { BDict} from '../../src/torrents/bencode.ts';
 import { decode, prescan } from '../../src/torrents/bencode.ts';
-import { announceUrlFor, buildDownload, contentDisposition } from '../../src/torrents/download.ts';
+import { contentDisposition } from '../../src/shared/content-disposition.ts';
+import { announceUrlFor, buildDownload } from '../../src/torrents/download.ts';
 import { parseTorrentUpload } from '../../src/torrents/metainfo.ts';
 import { sourceTagFor } from '../../src/torrents/source.ts';
 
