@@ -3,29 +3,18 @@
  * PGlite in memory by default, PostgreSQL with DATABASE_URL (a scratch database is created).
  *   npx tsx bench/flush-cost.ts [--entries 10000] [--rounds 3]
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { writeBatch } from '../src/accounting/flush.ts';
 import type { LedgerEntry } from '../src/accounting/ledger.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openDatabase } from '../src/db/open-database.ts';
+import { createScratchDatabase } from '../test/support/scratch-database.ts';
 
 const { values } = parseArgs({ options: { entries: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' } } });
 const n = Number(values.entries);
 const base = process.env.DATABASE_URL;
-let url: string | null = null;
-const name = `ot_bench_${randomBytes(4).toString('hex')}`;
-if (base) {
-  const pg = await import('pg');
-  const c = new pg.default.Client({ connectionString: base });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  url = u.toString();
-}
-const db = await openDatabase(url ? { kind: 'postgres', url } : { kind: 'pglite', dataDir: null });
+const scratch = base ? await createScratchDatabase(base, 'ot_bench') : null;
+const db = await openDatabase(scratch ? { kind: 'postgres', url: scratch.url } : { kind: 'pglite', dataDir: null });
 await migrate(db);
 const users = n;
 const torrents = Math.max(1, Math.floor(n / 10));
@@ -43,10 +32,4 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   process.stdout.write(`${db.kind}: ${n} entries, ${torrents} torrents: ${ms.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU in this process (${((ms * 1000) / n).toFixed(1)} us per entry)\n`);
 }
 await db.close();
-if (base) {
-  const pg = await import('pg');
-  const c = new pg.default.Client({ connectionString: base });
-  await c.connect();
-  await c.query(`DROP DATABASE ${name} WITH (FORCE)`);
-  await c.end();
-}
+await scratch?.drop();

@@ -18,6 +18,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createScratchDatabase } from '../test/support/scratch-database.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -111,26 +112,6 @@ function spawnSyncText(cmd: string, args: string[], env: NodeJS.ProcessEnv): str
   }
 }
 
-async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const pg = await import('pg');
-  const name = `ot_scale_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.default.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base as string);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.default.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 interface Row {
   config: string;
   round: number;
@@ -192,7 +173,7 @@ const median = (xs: number[]) => {
 };
 
 if (!existsSync(join(pools, 'torrents.hex'))) execFileSync(process.execPath, [join(perf, 'gen-pools.mjs'), '--torrents', opt.torrents, '--peers', opt.peers, '--out', pools], { stdio: 'inherit' });
-const db = await scratchDatabase();
+const db = await createScratchDatabase(base, 'ot_scale_bench');
 try {
   log(`loading ${opt.peers} users and ${opt.torrents} torrents into a scratch PostgreSQL database`);
   execFileSync('npm', ['run', '--silent', 'cli', '--', 'bench-fixture', '--pools', pools], { env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: '', LOG_LEVEL: 'warn' }, stdio: 'inherit' });

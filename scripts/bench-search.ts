@@ -9,7 +9,6 @@
  * With DATABASE_URL it creates and drops its own database on that server.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createApp } from '../src/app.ts';
 import { signSession } from '../src/auth/jwt.ts';
 import { loadConfig } from '../src/config.ts';
@@ -18,6 +17,7 @@ import { openDatabase, type Database } from '../src/db/open-database.ts';
 import { executeOperation } from '../src/graphql/execute.ts';
 import { createGraphQLModule } from '../src/graphql/module.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { createScratchDatabase } from '../test/support/scratch-database.ts';
 
 const N = Number(process.env.BENCH_TORRENTS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
@@ -52,18 +52,8 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  let dbUrl: string | null = null;
-  let dbName: string | null = null;
-  if (base) {
-    dbName = `ot_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(base);
-    u.pathname = `/${dbName}`;
-    dbUrl = u.toString();
-  }
+  const scratch = base ? await createScratchDatabase(base, 'ot_bench') : null;
+  const dbUrl = scratch?.url ?? null;
   const db = await openDatabase(dbUrl ? { kind: 'postgres', url: dbUrl } : { kind: 'pglite', dataDir: null });
   try {
     await migrate(db);
@@ -100,12 +90,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await db.close();
-    if (base && dbName) {
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await scratch?.drop();
   }
 }
 

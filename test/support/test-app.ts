@@ -5,12 +5,12 @@
  * listening on an ephemeral port of 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createApp, type App, type AppOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDatabase, type Database } from '../../src/db/open-database.ts';
 import { createLogger } from '../../src/shared/logger.ts';
+import { createScratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 
 export interface TestApp {
   app: App;
@@ -26,25 +26,10 @@ export interface TestApp {
 export const onPostgres = process.env.OT_TEST_BACKEND === 'postgres' && Boolean(process.env.DATABASE_URL);
 
 /** A fresh PostgreSQL database on DATABASE_URL's server, or null to use in-memory PGlite. */
-export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | null> {
+export async function freshPostgres(): Promise<ScratchDatabase | null> {
   const base = process.env.DATABASE_URL;
   if (!onPostgres || !base) return null;
-  const name = `ot_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return createScratchDatabase(base, `ot_test_${process.pid}`);
 }
 
 /** An open, migrated test database (PGlite in memory or a fresh PostgreSQL database). */
