@@ -1,15 +1,15 @@
 /**
  * Prometheus metrics (prom-client), one registry per app so tests can run several apps.
- * Hot-path counters are bound to their labels once, so an announce pays for no label lookup.
+ * Hot-path counters and the latency histogram are fast-metrics.ts: an announce pays for no label lookup.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createLabeledCounter, createRouteLatency, type FastCounter, type LatencyTimer } from './fast-metrics.ts';
 
 export interface Metrics {
   registry: Registry;
-  announces: { ok: Counter.Internal; failure: Counter.Internal; rateLimited: Counter.Internal; error: Counter.Internal };
-  scrapes: { ok: Counter.Internal; failure: Counter.Internal };
-  httpDuration: Histogram<'route'>;
-  routeTimers: Record<'announce' | 'scrape' | 'graphql' | 'compat' | 'other', Histogram.Internal<'route'>>;
+  announces: Record<'ok' | 'failure' | 'rateLimited' | 'error', FastCounter>;
+  scrapes: Record<'ok' | 'failure', FastCounter>;
+  routeTimers: Record<'announce' | 'scrape' | 'graphql' | 'compat' | 'other', LatencyTimer>;
   flushes: Counter<'result'>;
 }
 
@@ -22,14 +22,13 @@ export interface MetricSources {
 export function createMetrics(sources: MetricSources, opts: { defaultMetrics: boolean }): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
-  const announces = new Counter({ name: 'tracker_announces_total', help: 'HTTP and WebSocket announces by result', labelNames: ['result'], registers: [registry] });
-  const scrapes = new Counter({ name: 'tracker_scrapes_total', help: 'Scrapes by result', labelNames: ['result'], registers: [registry] });
-  const httpDuration = new Histogram({
+  const announces = createLabeledCounter(registry, { name: 'tracker_announces_total', help: 'HTTP and WebSocket announces by result', label: 'result', values: ['ok', 'failure', 'rate_limited', 'error'] });
+  const scrapes = createLabeledCounter(registry, { name: 'tracker_scrapes_total', help: 'Scrapes by result', label: 'result', values: ['ok', 'failure'] });
+  const routeTimers = createRouteLatency(registry, {
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency by route',
-    labelNames: ['route'],
+    routes: ['announce', 'scrape', 'graphql', 'compat', 'other'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
   });
   const flushes = new Counter({ name: 'accounting_flushes_total', help: 'Accounting flushes by result', labelNames: ['result'], registers: [registry] });
   // The four swarm gauges are collected together: one read of the store per scrape.
@@ -46,16 +45,9 @@ export function createMetrics(sources: MetricSources, opts: { defaultMetrics: bo
   new Gauge({ name: 'accounting_pending_entries', help: 'User-torrent credit entries waiting for the next flush', registers: [registry], collect() { this.set(sources.pendingCredit()); } });
   return {
     registry,
-    announces: { ok: announces.labels('ok'), failure: announces.labels('failure'), rateLimited: announces.labels('rate_limited'), error: announces.labels('error') },
-    scrapes: { ok: scrapes.labels('ok'), failure: scrapes.labels('failure') },
-    httpDuration,
-    routeTimers: {
-      announce: httpDuration.labels('announce'),
-      scrape: httpDuration.labels('scrape'),
-      graphql: httpDuration.labels('graphql'),
-      compat: httpDuration.labels('compat'),
-      other: httpDuration.labels('other'),
-    },
+    announces: { ok: announces.ok, failure: announces.failure, rateLimited: announces.rate_limited, error: announces.error },
+    scrapes,
+    routeTimers,
     flushes,
   };
 }

@@ -111,6 +111,8 @@ export interface SwarmStore {
    * computes credit from `previous` and keeps it (the in-process ledger).
    */
   readonly recordsCredit: boolean;
+  /** The same as `announce` without credit, answered synchronously: only in-process stores have it. */
+  announceSync?(peer: PeerAnnounce, want: PeerWant): AnnounceResult;
   announce(peer: PeerAnnounce, want: PeerWant, credit?: StoreCredit): Promise<AnnounceResult>;
   /** Ends a session (WebSocket closed); returns its last baseline, if it existed. */
   remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null>;

@@ -9,7 +9,7 @@ import type { Ledger } from '../accounting/ledger.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
 import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
 import type { CachedUser, UserDirectory } from '../cache/user-directory.ts';
-import type { AnnounceResult, SwarmStore } from '../swarm/swarm-store.ts';
+import type { AnnounceResult, PeerAnnounce, StoreCredit, SwarmStore } from '../swarm/swarm-store.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { AnnounceLimiter } from './announce-limiter.ts';
 import { TrackerFailure } from './errors.ts';
@@ -62,7 +62,10 @@ function admitUser(deps: TrackerDeps, user: CachedUser | undefined): CachedUser 
   if (user.status === 'BANNED') throw new TrackerFailure('your account is banned');
   if (user.status === 'DISABLED') throw new TrackerFailure('your account is disabled: contact the staff');
   const wait = deps.limiter.consume(user, deps.clock.now());
-  if (typeof wait === 'number') return wait > 0 ? Promise.reject(rateLimited(deps, wait)) : user;
+  if (typeof wait === 'number') {
+    if (wait > 0) throw rateLimited(deps, wait);
+    return user;
+  }
   return wait.then((w) => {
     if (w > 0) throw rateLimited(deps, w);
     return user;
@@ -85,43 +88,72 @@ function admitTorrent(torrent: CachedTorrent | undefined): CachedTorrent {
   return torrent;
 }
 
+/**
+ * The announce, synchronous when everything it needs is at hand (cached user and torrent, an
+ * in-process rate budget, a swarm store with `announceSync`): the HTTP hot path then answers
+ * without a Promise or a microtask. Otherwise a Promise. Gate failures are thrown (sync) or
+ * rejected (async) TrackerFailures.
+ */
+export function runAnnounce(deps: TrackerDeps, input: PeerInput): AnnounceOutcome | Promise<AnnounceOutcome> {
+  const user = resolveUser(deps, input.passkey);
+  return user instanceof Promise ? user.then((u) => withUser(deps, input, u)) : withUser(deps, input, user);
+}
+
+/** runAnnounce, always as a Promise (the WebSocket tracker and tests). */
 export async function announce(deps: TrackerDeps, input: PeerInput): Promise<AnnounceOutcome> {
-  let user = resolveUser(deps, input.passkey);
-  if (user instanceof Promise) user = await user;
+  return runAnnounce(deps, input);
+}
+
+function withUser(deps: TrackerDeps, input: PeerInput, user: CachedUser): AnnounceOutcome | Promise<AnnounceOutcome> {
   if (!deps.clients.allows(input.peerId)) throw new TrackerFailure('your BitTorrent client is not allowed on this tracker: see the site rules for allowed clients');
-  let torrent = resolveTorrent(deps, input.infoHash);
-  if (torrent instanceof Promise) torrent = await torrent;
+  const torrent = resolveTorrent(deps, input.infoHash);
+  return torrent instanceof Promise ? torrent.then((t) => record(deps, input, user, t)) : record(deps, input, user, torrent);
+}
+
+function record(deps: TrackerDeps, input: PeerInput, user: CachedUser, torrent: CachedTorrent): AnnounceOutcome | Promise<AnnounceOutcome> {
   if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw new TrackerFailure('downloading is disabled for your account: contact the staff');
   const nowMs = deps.clock.now();
   const now = Math.floor(nowMs / 1000);
-  const storeCredit = deps.swarm.recordsCredit
-    ? { userId: user.id, torrentId: torrent.id, promotion: effectivePromotion(torrent.promotion, torrent.promotionUntil, nowMs), maxGapSeconds: deps.rules.maxGapSeconds, bonusPerSeedHour: deps.rules.bonusPerSeedHour }
-    : undefined;
-  const result = await deps.swarm.announce(
-    {
-      // One swarm per torrent, whichever of its hashes (v1, truncated v2) the client announced.
-      infoHash: torrent.keys[0] as string,
-      peerId: input.peerId,
+  const peer: PeerAnnounce = {
+    // One swarm per torrent, whichever of its hashes (v1, truncated v2) the client announced.
+    infoHash: torrent.keys[0] as string,
+    peerId: input.peerId,
+    userId: user.id,
+    keyHash: input.keyHash,
+    ip: input.ip,
+    port: input.port,
+    uploaded: input.uploaded,
+    downloaded: input.downloaded,
+    left: input.left,
+    event: input.event,
+    now,
+  };
+  const want = { numwant: input.numwant, peerIds: input.peerIds };
+  const swarm = deps.swarm;
+  if (swarm.recordsCredit) {
+    const credit: StoreCredit = {
       userId: user.id,
-      keyHash: input.keyHash,
-      ip: input.ip,
-      port: input.port,
-      uploaded: input.uploaded,
-      downloaded: input.downloaded,
-      left: input.left,
-      event: input.event,
-      now,
-    },
-    { numwant: input.numwant, peerIds: input.peerIds },
-    storeCredit,
-  );
-  if (!storeCredit) {
-    const credit = computeCredit(
-      { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
-      deps.rules,
-    );
-    deps.ledger.append(user.id, torrent.id, credit, now);
+      torrentId: torrent.id,
+      promotion: effectivePromotion(torrent.promotion, torrent.promotionUntil, nowMs),
+      maxGapSeconds: deps.rules.maxGapSeconds,
+      bonusPerSeedHour: deps.rules.bonusPerSeedHour,
+    };
+    return swarm.announce(peer, want, credit).then((result) => finish(deps, torrent, result));
   }
+  if (swarm.announceSync) return credit(deps, input, user, torrent, now, swarm.announceSync(peer, want));
+  return swarm.announce(peer, want).then((result) => credit(deps, input, user, torrent, now, result));
+}
+
+function credit(deps: TrackerDeps, input: PeerInput, user: CachedUser, torrent: CachedTorrent, now: number, result: AnnounceResult): AnnounceOutcome {
+  const c = computeCredit(
+    { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
+    deps.rules,
+  );
+  deps.ledger.append(user.id, torrent.id, c, now);
+  return finish(deps, torrent, result);
+}
+
+function finish(deps: TrackerDeps, torrent: CachedTorrent, result: AnnounceResult): AnnounceOutcome {
   deps.onSwarmChange?.(torrent);
   return { torrent, result };
 }

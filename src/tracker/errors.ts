@@ -11,6 +11,11 @@ export class TrackerFailure extends Error {
     /** Set for failures that count against the sender's address (guessing passkeys). */
     readonly suspicious = false,
   ) {
+    // No stack: a client's bad request is not a bug, and capturing one made a refused announce
+    // cost three times an answered one (a cheap way to load the tracker).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
   }
 }

@@ -5,15 +5,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { LatencyTimer } from '../../metrics/fast-metrics.ts';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ClientIpResolver } from '../../server/client-ip.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { redactPath } from '../../shared/logger.ts';
-import { announce, scrape, type TrackerDeps } from '../announce.ts';
+import { ResponseBatch } from '../../server/response-batch.ts';
+import { runAnnounce, scrape, type AnnounceOutcome, type TrackerDeps } from '../announce.ts';
 import { TrackerFailure } from '../errors.ts';
 import { encodeAnnounce, encodeFailure, encodePeerList, encodeScrape, type DictPeer } from '../protocol/bencode-response.ts';
 import { bytesToIp } from '../protocol/ip.ts';
-import { AnnounceEvent } from '../protocol/types.ts';
+import { AnnounceEvent, type AnnounceRequest } from '../protocol/types.ts';
 import { parseAnnounce, parseScrape, type ParseOptions } from './parse-announce.ts';
 
 export interface TrackerHttpOptions extends ParseOptions {
@@ -21,11 +23,34 @@ export interface TrackerHttpOptions extends ParseOptions {
   minInterval: number;
 }
 
-function send(res: ServerResponse, status: number, body: Buffer, timer?: { observe(v: number): void }, started = 0): void {
+const batch = new ResponseBatch();
+
+function send(res: ServerResponse, status: number, body: Buffer, timer: LatencyTimer, started: number): void {
   // A flat header array skips the per-call object walk of writeHead({...}).
   res.writeHead(status, ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'content-length', String(body.length)]);
-  res.end(body);
-  timer?.observe((performance.now() - started) / 1000);
+  batch.end(res, body);
+  timer.observe((performance.now() - started) / 1000);
+}
+
+function announceBody(req: AnnounceRequest, { torrent, result }: AnnounceOutcome, opts: TrackerHttpOptions): Buffer {
+  let peers = result.peers4;
+  let peers6 = result.peers6;
+  let encoded = false;
+  if (!req.compact) {
+    peers = encodePeerList([...dictPeers(result.peers4, result.ids4, 6, req.noPeerId), ...dictPeers(result.peers6, result.ids6, 18, req.noPeerId)]);
+    peers6 = Buffer.alloc(0);
+    encoded = true;
+  }
+  return encodeAnnounce({
+    complete: result.seeders,
+    downloaded: torrent.completed,
+    incomplete: result.leechers,
+    interval: opts.interval,
+    minInterval: opts.minInterval,
+    peers,
+    peers6,
+    peersEncoded: encoded,
+  });
 }
 
 function dictPeers(compact: Buffer, ids: Buffer | null, width: number, noPeerId: boolean): DictPeer[] {
@@ -59,8 +84,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
     blockedUntil.delete(ip.text(req));
     return false;
   };
-  type Timer = { observe(v: number): void };
-  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }, timer: Timer, started: number, req?: IncomingMessage) => {
+  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }, timer: LatencyTimer, started: number, req?: IncomingMessage) => {
     if (err instanceof TrackerFailure && err.suspicious && req) {
       const addr = ip.text(req);
       failedLookups.consume(addr).catch((r: unknown) => {
@@ -98,52 +122,40 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
         fail(res, err, url, metrics.announces, timer, started);
         return;
       }
-      const req2 = parsed;
-      announce(deps, {
-        passkey: req2.passkey,
-        infoHash: req2.infoHash,
-        peerId: req2.peerId,
-        keyHash: req2.keyHash,
-        ip: req2.ipParam ?? ip.bytes(req),
-        port: req2.port,
-        uploaded: req2.uploaded,
-        downloaded: req2.downloaded,
-        left: req2.left,
-        event: req2.event,
-        numwant: req2.event === AnnounceEvent.Stopped ? 0 : req2.numwant,
-        peerIds: !req2.compact,
-      }).then(
-        ({ torrent, result }) => {
-          metrics.announces.ok.inc();
-          let peers = result.peers4;
-          let peers6 = result.peers6;
-          let encoded = false;
-          if (!req2.compact) {
-            peers = encodePeerList([...dictPeers(result.peers4, result.ids4, 6, req2.noPeerId), ...dictPeers(result.peers6, result.ids6, 18, req2.noPeerId)]);
-            peers6 = Buffer.alloc(0);
-            encoded = true;
-          }
-          send(
-            res,
-            200,
-            encodeAnnounce({
-              complete: result.seeders,
-              downloaded: torrent.completed,
-              incomplete: result.leechers,
-              interval: opts.interval,
-              minInterval: opts.minInterval,
-              peers,
-              peers6,
-              peersEncoded: encoded,
-            }),
-            timer,
-            started,
-          );
-        },
-        (err: unknown) => {
-          fail(res, err, url, metrics.announces, timer, started, req);
-        },
-      );
+      const input = {
+        passkey: parsed.passkey,
+        infoHash: parsed.infoHash,
+        peerId: parsed.peerId,
+        keyHash: parsed.keyHash,
+        ip: parsed.ipParam ?? ip.bytes(req),
+        port: parsed.port,
+        uploaded: parsed.uploaded,
+        downloaded: parsed.downloaded,
+        left: parsed.left,
+        event: parsed.event,
+        numwant: parsed.event === AnnounceEvent.Stopped ? 0 : parsed.numwant,
+        peerIds: !parsed.compact,
+      };
+      let outcome;
+      try {
+        outcome = runAnnounce(deps, input);
+      } catch (err) {
+        fail(res, err, url, metrics.announces, timer, started, req);
+        return;
+      }
+      if (outcome instanceof Promise) {
+        const request = parsed;
+        outcome.then(
+          (o) => {
+            metrics.announces.ok.inc();
+            send(res, 200, announceBody(request, o, opts), timer, started);
+          },
+          (err: unknown) => fail(res, err, url, metrics.announces, timer, started, req),
+        );
+        return;
+      }
+      metrics.announces.ok.inc();
+      send(res, 200, announceBody(parsed, outcome, opts), timer, started);
     },
 
     scrape(req, res, query, pathPasskey, started) {

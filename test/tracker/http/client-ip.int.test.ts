@@ -62,6 +62,9 @@ describe('logs', () => {
     });
     const broken: SwarmStore = new MemorySwarmStore({ peerTtl: 100 });
     broken.announce = () => Promise.reject(new Error('store unreachable'));
+    broken.announceSync = () => {
+      throw new Error('store unreachable');
+    };
     const t = await startTestApp({}, { timers: false, logger: createLogger('trace', sink), swarm: broken });
     try {
       const u = await aUser(t.db);
