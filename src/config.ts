@@ -40,6 +40,7 @@ export const envSchema = z.object({
   PUBLIC_URL: z.url().optional().describe('Base URL users reach the site at; announce URLs in downloaded .torrent files use it (default http://localhost:PORT)'),
   DATA_DIR: z.string().default('./data').describe('Directory for the embedded database and the generated JWT secret'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional().describe('PostgreSQL connection URL; unset = embedded PGlite under DATA_DIR'),
+  PGLITE_THREAD: z.enum(['worker', 'main']).default('worker').describe('Where the embedded database runs: worker = its own thread, off the HTTP event loop; main = the server thread (debugging only: SQL then stalls every request)'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional().describe('Redis URL; set = shared swarm store, accounting, rate limits and pub/sub (several processes)'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('ot').describe('Prefix of every Redis key, so several sites (or test runs) can share one Redis'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Minimum log level'),
@@ -68,7 +69,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Prefixes we own: a variable with one of them that is not declared above is a typo. */
-const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_'];
+const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_', 'PGLITE_'];
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -76,7 +77,7 @@ export interface Config {
   port: number;
   publicUrl: string;
   dataDir: string;
-  database: { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+  database: { kind: 'pglite'; dataDir: string | null; thread: 'worker' | 'main' } | { kind: 'postgres'; url: string };
   redisUrl: string | null;
   redisPrefix: string;
   logLevel: Env['LOG_LEVEL'];
@@ -155,7 +156,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
     port: e.PORT,
     publicUrl,
     dataDir,
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: options.inMemory ? null : join(dataDir, 'pglite') },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: options.inMemory ? null : join(dataDir, 'pglite'), thread: e.PGLITE_THREAD },
     redisUrl: e.REDIS_URL ?? null,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,

@@ -9,13 +9,17 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { instrumentAdapter, type QueryCounter } from './adapter-shim.ts';
+import { PgliteConnection, type ConnectionHandle, type PgliteThread } from './pglite-connection.ts';
 
-export type DatabaseConfig = { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+/**
+ * `thread`: where PGlite runs; `worker` (the default) keeps its WebAssembly off the event loop
+ * (src/db/pglite-connection.ts), `main` is for debugging (PGLITE_THREAD).
+ */
+export type DatabaseConfig = { kind: 'pglite'; dataDir: string | null; thread?: PgliteThread } | { kind: 'postgres'; url: string };
 
 /** Runs one SQL script (several statements) outside Prisma: migrations and tests use it. */
 export type ExecScript = (sql: string) => Promise<void>;
@@ -66,30 +70,31 @@ function takeLock(dir: string): () => void {
   return () => rmSync(lock, { force: true });
 }
 
-async function openPglite(dataDir: string | null): Promise<Database> {
+async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker'): Promise<Database> {
   const release = dataDir ? takeLock(dataDir) : () => undefined;
-  let pg: PGlite;
+  let pg: PgliteConnection;
   try {
-    pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+    pg = await PgliteConnection.open(dataDir, thread);
   } catch (err) {
     release();
     throw err;
   }
-  const { factory, counter } = instrumentAdapter(new PrismaPGlite(pg), { convertBytes: true });
+  const { factory, counter } = instrumentAdapter(new PrismaPGlite(pg.asPglite()), { convertBytes: true });
   const prisma = new PrismaClient({ adapter: factory });
   let closed = false;
-  const session: Session = {
+  const sessionOf = (h: ConnectionHandle): Session => ({
     exec: async (sql) => {
-      await pg.exec(sql);
+      await h.exec(sql);
     },
-    query: async <T>(sql: string, params: unknown[] = []) => (await pg.query<T>(sql, params)).rows,
-  };
+    query: async <T>(sql: string, params: unknown[] = []) => (await h.query<T>(sql, params)).rows,
+  });
   return {
     kind: 'pglite',
     prisma,
     queries: counter,
-    ...session,
-    withSession: (fn) => fn(session),
+    ...sessionOf(pg),
+    // The session holds PGlite's one connection: other statements wait until fn ends.
+    withSession: (fn) => pg.exclusive((h) => fn(sessionOf(h))),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -142,5 +147,5 @@ async function openPostgres(url: string): Promise<Database> {
 }
 
 export function openDatabase(config: DatabaseConfig): Promise<Database> {
-  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir);
+  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir, config.thread);
 }

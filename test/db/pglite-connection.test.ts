@@ -1,0 +1,152 @@
+/**
+ * The embedded database behind its serialised connection (src/db/pglite-connection.ts), in its
+ * worker thread (the default) and on the main thread (PGLITE_THREAD=main): Prisma and the raw
+ * session API, transactions, errors with their PostgreSQL fields, Bytes, the data-dir lock and
+ * close. Real PGlite, no timings.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { messages } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.ts';
+import { DatabaseLockedError, openDatabase, type Database } from '../../src/db/open-database.ts';
+import type { PgliteThread } from '../../src/db/pglite-connection.ts';
+import { aTorrent, aUser } from '../support/factories.ts';
+
+const rows = async (db: Database, sql: string) => db.query<Record<string, unknown>>(sql);
+
+describe.each<PgliteThread>(['worker', 'main'])('PGlite on the %s thread', (thread) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await openDatabase({ kind: 'pglite', dataDir: null, thread });
+    await migrate(db);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('runs Prisma queries (BigInt, Bytes, DateTime, Json, enums) and raw ones', async () => {
+    const u = await aUser(db, { role: 'UPLOADER' });
+    const tor = await aTorrent(db, u.id, { size: 2n ** 62n + 7n });
+    const info = Buffer.from([0, 1, 2, 255, 254, 0x64, 0x65]);
+    await db.prisma.torrent.update({ where: { id: tor.id }, data: { info, files: [{ path: 'a/b', size: '1' }] } });
+    const row = await db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id }, include: { uploader: true } });
+    expect(Buffer.from(row.info)).toEqual(info);
+    expect(row.size).toBe(2n ** 62n + 7n);
+    expect(row.files).toEqual([{ path: 'a/b', size: '1' }]);
+    expect(row.createdAt).toBeInstanceOf(Date);
+    expect(row.uploader.role).toBe('UPLOADER');
+    const [raw] = await db.prisma.$queryRaw<Array<{ n: bigint; b: Uint8Array }>>`SELECT 9007199254740993::int8 AS n, ${info}::bytea AS b`;
+    expect(raw?.n).toBe(9007199254740993n);
+    expect(Buffer.from(raw?.b ?? [])).toEqual(info);
+
+    const [direct] = await db.query<{ info: Uint8Array; at: Date; n: number }>('SELECT info, created_at AS at, $1::int + 1 AS n FROM torrents WHERE id = $2', [41, tor.id]);
+    expect(Buffer.from(direct?.info ?? [])).toEqual(info);
+    expect(direct?.at).toBeInstanceOf(Date);
+    expect(direct?.n).toBe(42);
+    const [param] = await db.query<{ b: Uint8Array }>('SELECT $1::bytea AS b', [new Uint8Array([9, 8, 7])]);
+    expect([...(param?.b ?? [])]).toEqual([9, 8, 7]);
+    await db.exec('CREATE TEMP TABLE scratch_exec (x int); INSERT INTO scratch_exec VALUES (1), (2);');
+    expect(await rows(db, 'SELECT count(*)::int AS n FROM scratch_exec')).toEqual([{ n: 2 }]);
+  });
+
+  it('keeps PostgreSQL error fields across the thread boundary (raw and through Prisma)', async () => {
+    const u = await aUser(db);
+    const err: unknown = await db.query('INSERT INTO users (username, username_lower, password_hash, passkey) VALUES ($1, $1, $2, $3)', [u.username.toLowerCase(), 'x', u.passkey]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(messages.DatabaseError);
+    expect(err).toMatchObject({ code: '23505', severity: 'ERROR', table: 'users' });
+    expect((err as messages.DatabaseError).constraint).toMatch(/^users_(username_lower|passkey)_key$/);
+    await expect(db.exec('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01' });
+
+    const viaPrisma: unknown = await db.prisma.user
+      .create({ data: { username: u.username, usernameLower: u.username.toLowerCase(), passwordHash: 'x', passkey: 'f'.repeat(32) } })
+      .catch((e: unknown) => e);
+    const e = viaPrisma as { code?: string; cause?: { originalCode?: string; code?: string; kind?: string } };
+    expect(e.code === 'P2002' || e.cause?.originalCode === '23505' || e.cause?.code === '23505' || e.cause?.kind === 'UniqueConstraintViolation').toBe(true);
+    // The connection is usable afterwards.
+    expect(await rows(db, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('commits and rolls back Prisma transactions', async () => {
+    const u = await aUser(db, { bonus: 10 });
+    await db.prisma.$transaction(async (tx) => {
+      await tx.user.update({ where: { id: u.id }, data: { bonus: { increment: 5 } } });
+      await tx.user.update({ where: { id: u.id }, data: { bonus: { increment: 1 } } });
+    });
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: u.id }, data: { bonus: { increment: 100 } } });
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await db.prisma.$transaction([db.prisma.user.update({ where: { id: u.id }, data: { bonus: { increment: 1 } } }), db.prisma.user.count()]);
+    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: u.id } })).bonus).toBe(17);
+  });
+
+  it('holds the one connection for a session: statements from elsewhere wait and are not part of its transaction', async () => {
+    const u = await aUser(db, { bonus: 0 });
+    const outside: Array<Promise<unknown>> = [];
+    await db.withSession(async (s) => {
+      await s.exec('BEGIN');
+      await s.query('UPDATE users SET bonus = 1 WHERE id = $1', [u.id]);
+      // Sent while the session holds the connection: must run after it, outside its transaction.
+      outside.push(db.query('UPDATE users SET downloaded = 7 WHERE id = $1', [u.id]), db.prisma.user.update({ where: { id: u.id }, data: { uploaded: 9n } }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await s.exec('ROLLBACK');
+    });
+    await Promise.all(outside);
+    const row = await db.prisma.user.findUniqueOrThrow({ where: { id: u.id } });
+    expect({ bonus: row.bonus, downloaded: row.downloaded, uploaded: row.uploaded }).toEqual({ bonus: 0, downloaded: 7n, uploaded: 9n });
+    // A failing statement inside a session does not poison the connection for others.
+    await expect(db.withSession(async (s) => s.query('SELECT 1/0'))).rejects.toMatchObject({ code: '22012' });
+    expect(await rows(db, 'SELECT 2 AS two')).toEqual([{ two: 2 }]);
+  });
+});
+
+describe('PGlite on disk in its worker thread', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ot-pglite-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps data across close and reopen, releases the lock on close, and refuses after close', async () => {
+    const dataDir = join(dir, 'a');
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    await migrate(db);
+    const u = await aUser(db, { username: 'kept' });
+    expect(readFileSync(join(dataDir, 'opentracker.lock'), 'utf8').trim()).toBe(String(process.pid));
+    await db.close();
+    await db.close();
+    expect(existsSync(join(dataDir, 'opentracker.lock'))).toBe(false);
+    await expect(db.query('SELECT 1')).rejects.toThrow(/closed/);
+
+    const again = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      expect((await again.prisma.user.findUniqueOrThrow({ where: { id: u.id } })).username).toBe('kept');
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('refuses a data directory locked by a live process, and recovers a stale lock', async () => {
+    const dataDir = join(dir, 'b');
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    await first.close();
+    // The parent of this test process is alive and is not us.
+    writeFileSync(join(dataDir, 'opentracker.lock'), `${process.ppid}\n`);
+    await expect(openDatabase({ kind: 'pglite', dataDir })).rejects.toBeInstanceOf(DatabaseLockedError);
+    // A dead owner (and the postmaster.pid its crash left behind) is recovered from.
+    writeFileSync(join(dataDir, 'opentracker.lock'), '2147483646\n');
+    writeFileSync(join(dataDir, 'postmaster.pid'), '2147483646\n');
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
