@@ -4,7 +4,7 @@
  * modules of server/modules.ts), and owns start and graceful stop.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccountingFlusher } from './accounting/flush.ts';
 import { Ledger } from './accounting/ledger.ts';
@@ -17,6 +17,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/open-database.ts';
 import { createMetrics } from './metrics/registry.ts';
 import { createClientIpResolver } from './server/client-ip.ts';
+import { createTrackerConnections } from './server/tracker-connections.ts';
 import type { ModuleFactory, ServerModule } from './server/module.ts';
 import { moduleFactories } from './server/modules.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
@@ -28,7 +29,7 @@ import { RedisSwarmStore } from './swarm/stores/redis.ts';
 import { RedisCreditSource } from './accounting/redis-credit.ts';
 import type { SwarmStore } from './swarm/swarm-store.ts';
 import type { TrackerDeps } from './tracker/announce.ts';
-import { createTrackerHttp } from './tracker/http/tracker-routes.ts';
+import { createTrackerHttp, type TrackerReply, type TrackerRequest } from './tracker/http/tracker-routes.ts';
 import { memoryAnnounceLimiter, redisAnnounceLimiter } from './tracker/announce-limiter.ts';
 
 export interface AppOptions {
@@ -44,13 +45,26 @@ export interface AppOptions {
 
 export interface App {
   ctx: AppContext;
-  server: Server;
+  /** The listening socket: tracker requests are served from it, the rest by `http`. */
+  server: NetServer;
+  http: Server;
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /** Graceful stop: no new connections, in-flight requests finish, credit flushed. Leaves the database open. */
   stop(): Promise<void>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+function nodeReply(res: ServerResponse): TrackerReply {
+  return {
+    send(status, body, retryAfterSeconds) {
+      const headers = ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'content-length', String(body.length)];
+      if (retryAfterSeconds !== undefined) headers.push('retry-after', String(retryAfterSeconds));
+      res.writeHead(status, headers);
+      res.end(body);
+    },
+  };
+}
 
 export async function createApp(config: Config, db: Database, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -144,21 +158,23 @@ export async function createApp(config: Config, db: Database, options: AppOption
     return false;
   }
 
+  /** Serves announce and scrape on their paths; false for every other path. */
+  function trackerRoute(req: TrackerRequest, path: string, query: number, reply: TrackerReply, started: number): boolean {
+    if (!(path.startsWith('/announce') || path.startsWith('/scrape') || path.endsWith('/announce') || path.endsWith('/scrape') || announceAliases.has(path))) return false;
+    const route = matchTrackerPath(path, announceAliases);
+    if (!route) return false;
+    if (route.kind === 'announce') trackerHttp.announce(req, reply, query, route.passkey, started);
+    else trackerHttp.scrape(req, reply, query, route.passkey, started);
+    return true;
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const query = q < 0 ? url.length : q + 1;
     const started = performance.now();
-    // Tracker routes first: the hot path never reaches a module.
-    if (path.startsWith('/announce') || path.startsWith('/scrape') || path.endsWith('/announce') || path.endsWith('/scrape') || announceAliases.has(path)) {
-      const route = matchTrackerPath(path, announceAliases);
-      if (route) {
-        if (route.kind === 'announce') trackerHttp.announce(req, res, query, route.passkey, started);
-        else trackerHttp.scrape(req, res, query, route.passkey, started);
-        return;
-      }
-    }
+    // Tracker requests node:http got (a body, HEAD-like oddities, a connection that began with another request).
+    if (trackerRoute(req as TrackerRequest, path, q < 0 ? url.length : q + 1, nodeReply(res), started)) return;
     try {
       if (operatorRoute(req, res, path)) return;
       for (const m of modules) {
@@ -186,12 +202,18 @@ export async function createApp(config: Config, db: Database, options: AppOption
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000, maxHeaderSize: 16 * 1024 }, onRequest);
-  server.on('upgrade', onUpgrade);
-  server.on('clientError', (_err, socket) => {
+  const limits = { keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000, maxHeaderSize: 16 * 1024 };
+  const http = createServer(limits, onRequest);
+  http.on('upgrade', onUpgrade);
+  http.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  // node:http starts its header and request timeout checks when it starts listening; it never
+  // listens itself here (connections come from tracker-connections.ts), so it is told.
+  http.emit('listening');
+  const connections = createTrackerConnections({ route: trackerRoute, http, maxHeaderSize: limits.maxHeaderSize, headersTimeoutMs: limits.headersTimeout, keepAliveTimeoutMs: limits.keepAliveTimeout });
+  const server = connections.server;
 
   let sweeper: NodeJS.Timeout | null = null;
   if (options.timers !== false) {
@@ -206,6 +228,7 @@ export async function createApp(config: Config, db: Database, options: AppOption
   return {
     ctx,
     server,
+    http,
     listen: (port = config.port, host = config.host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -220,9 +243,14 @@ export async function createApp(config: Config, db: Database, options: AppOption
         const closed = new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           server.close(() => resolve());
-          server.closeIdleConnections();
+          connections.closeIdle();
+          // Closes node:http's idle keep-alive connections and stops its timeout checks.
+          http.close(() => undefined);
         });
-        const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+        const deadline = setTimeout(() => {
+          connections.destroyAll();
+          http.closeAllConnections();
+        }, 10_000);
         for (const m of modules) await m.close?.().catch((err: unknown) => logger.error({ err, module: m.name }, 'module close failed'));
         await closed;
         clearTimeout(deadline);

@@ -3,16 +3,22 @@
  * when the socket peer is a configured trusted proxy, and then the rightmost untrusted entry
  * is taken (proxy-addr), never the spoofable leftmost one.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { ipToBytes } from '../tracker/protocol/ip.ts';
 
+/** What the resolver reads of a request: node:http's IncomingMessage, or the tracker's raw-socket requests. */
+export interface ClientRequest {
+  socket: Socket;
+  headers: IncomingHttpHeaders;
+}
+
 export interface ClientIpResolver {
   /** Address text, IPv4-mapped IPv6 unwrapped. */
-  text(req: IncomingMessage): string;
+  text(req: ClientRequest): string;
   /** 4 or 16 address bytes. */
-  bytes(req: IncomingMessage): Buffer;
+  bytes(req: ClientRequest): Buffer;
 }
 
 const UNKNOWN = Buffer.from([0, 0, 0, 0]);
@@ -24,7 +30,7 @@ function unmap(addr: string): string {
 export function createClientIpResolver(trusted: string[]): ClientIpResolver {
   const perSocket = new WeakMap<Socket, { text: string; bytes: Buffer }>();
   const trust = trusted.length > 0 ? proxyAddr.compile(trusted) : null;
-  const fromSocket = (req: IncomingMessage) => {
+  const fromSocket = (req: ClientRequest) => {
     const socket = req.socket;
     let hit = perSocket.get(socket);
     if (!hit) {
@@ -35,9 +41,10 @@ export function createClientIpResolver(trusted: string[]): ClientIpResolver {
     return hit;
   };
   if (!trust) return { text: (req) => fromSocket(req).text, bytes: (req) => fromSocket(req).bytes };
-  const resolve = (req: IncomingMessage) => {
+  const resolve = (req: ClientRequest) => {
     if (req.headers['x-forwarded-for'] === undefined) return fromSocket(req);
-    const text = unmap(proxyAddr(req, trust));
+    // proxy-addr reads only socket.remoteAddress and the x-forwarded-for header.
+    const text = unmap(proxyAddr(req as Parameters<typeof proxyAddr>[0], trust));
     return { text, bytes: ipToBytes(text) ?? UNKNOWN };
   };
   return { text: (req) => resolve(req).text, bytes: (req) => resolve(req).bytes };

@@ -3,14 +3,12 @@
  * client can act on are `failure reason` with HTTP 200 (what clients display); the rate limit
  * is HTTP 429 with BEP 31 `retry in`; anything unexpected is logged and answered generically.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { LatencyTimer } from '../../metrics/fast-metrics.ts';
 import type { Metrics } from '../../metrics/registry.ts';
-import type { ClientIpResolver } from '../../server/client-ip.ts';
+import type { ClientIpResolver, ClientRequest } from '../../server/client-ip.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { redactPath } from '../../shared/logger.ts';
-import { ResponseBatch } from '../../server/response-batch.ts';
 import { runAnnounce, scrape, type AnnounceOutcome, type TrackerDeps } from '../announce.ts';
 import { TrackerFailure } from '../errors.ts';
 import { encodeAnnounce, encodeFailure, encodePeerList, encodeScrape, type DictPeer } from '../protocol/bencode-response.ts';
@@ -23,12 +21,19 @@ export interface TrackerHttpOptions extends ParseOptions {
   minInterval: number;
 }
 
-const batch = new ResponseBatch();
+/** A tracker request as both transports give it (server/tracker-connections.ts, or node:http). */
+export interface TrackerRequest extends ClientRequest {
+  url: string;
+}
 
-function send(res: ServerResponse, status: number, body: Buffer, timer: LatencyTimer, started: number): void {
-  // A flat header array skips the per-call object walk of writeHead({...}).
-  res.writeHead(status, ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'content-length', String(body.length)]);
-  batch.end(res, body);
+/** Sends the one response of a tracker request: bencoded, `text/plain`, never cached. */
+export interface TrackerReply {
+  /** 200, or 429 with `Retry-After` seconds. */
+  send(status: 200 | 429, body: Buffer, retryAfterSeconds?: number): void;
+}
+
+function send(reply: TrackerReply, status: 200 | 429, body: Buffer, timer: LatencyTimer, started: number, retryAfterSeconds?: number): void {
+  reply.send(status, body, retryAfterSeconds);
   timer.observe((performance.now() - started) / 1000);
 }
 
@@ -63,9 +68,9 @@ function dictPeers(compact: Buffer, ids: Buffer | null, width: number, noPeerId:
 }
 
 export interface TrackerHttp {
-  /** `started`: performance.now() when the request arrived (for the latency histogram). */
-  announce(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined, started: number): void;
-  scrape(req: IncomingMessage, res: ServerResponse, query: number, pathPasskey: string | undefined, started: number): void;
+  /** `query`: index of the query string in req.url; `started`: performance.now() when the request arrived (latency histogram). */
+  announce(req: TrackerRequest, reply: TrackerReply, query: number, pathPasskey: string | undefined, started: number): void;
+  scrape(req: TrackerRequest, reply: TrackerReply, query: number, pathPasskey: string | undefined, started: number): void;
 }
 
 /** Unknown passkeys allowed per address and minute before the address is refused outright. */
@@ -76,7 +81,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
   // before any lookup for the rest of the minute. Checked with one Map read on the hot path.
   const failedLookups = new RateLimiterMemory({ points: FAILED_LOOKUPS_PER_MINUTE, duration: 60 });
   const blockedUntil = new Map<string, number>();
-  const refusedAddress = (req: IncomingMessage): boolean => {
+  const refusedAddress = (req: TrackerRequest): boolean => {
     if (blockedUntil.size === 0) return false;
     const until = blockedUntil.get(ip.text(req));
     if (until === undefined) return false;
@@ -84,7 +89,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
     blockedUntil.delete(ip.text(req));
     return false;
   };
-  const fail = (res: ServerResponse, err: unknown, url: string, counters: { failure: { inc(): void } }, timer: LatencyTimer, started: number, req?: IncomingMessage) => {
+  const fail = (reply: TrackerReply, err: unknown, url: string, counters: { failure: { inc(): void } }, timer: LatencyTimer, started: number, req?: TrackerRequest) => {
     if (err instanceof TrackerFailure && err.suspicious && req) {
       const addr = ip.text(req);
       failedLookups.consume(addr).catch((r: unknown) => {
@@ -94,32 +99,31 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
     if (err instanceof TrackerFailure) {
       if (err.retryInMinutes !== undefined) {
         metrics.announces.rateLimited.inc();
-        res.setHeader('retry-after', String(err.retryInMinutes * 60));
-        send(res, 429, encodeFailure(err.message, err.retryInMinutes), timer, started);
+        send(reply, 429, encodeFailure(err.message, err.retryInMinutes), timer, started, err.retryInMinutes * 60);
       } else {
         counters.failure.inc();
-        send(res, 200, encodeFailure(err.message), timer, started);
+        send(reply, 200, encodeFailure(err.message), timer, started);
       }
       return;
     }
     metrics.announces.error.inc();
     logger.error({ err, url: redactPath(url) }, 'tracker request failed');
-    send(res, 200, encodeFailure('internal server error, please retry later'), timer, started);
+    send(reply, 200, encodeFailure('internal server error, please retry later'), timer, started);
   };
 
   return {
-    announce(req, res, query, pathPasskey, started) {
+    announce(req, reply, query, pathPasskey, started) {
       const timer = metrics.routeTimers.announce;
-      const url = req.url as string;
+      const url = req.url;
       if (refusedAddress(req)) {
-        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.announces, timer, started);
+        fail(reply, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.announces, timer, started);
         return;
       }
       let parsed;
       try {
         parsed = parseAnnounce(url, query, pathPasskey, opts);
       } catch (err) {
-        fail(res, err, url, metrics.announces, timer, started);
+        fail(reply, err, url, metrics.announces, timer, started);
         return;
       }
       const input = {
@@ -140,7 +144,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
       try {
         outcome = runAnnounce(deps, input);
       } catch (err) {
-        fail(res, err, url, metrics.announces, timer, started, req);
+        fail(reply, err, url, metrics.announces, timer, started, req);
         return;
       }
       if (outcome instanceof Promise) {
@@ -148,37 +152,37 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
         outcome.then(
           (o) => {
             metrics.announces.ok.inc();
-            send(res, 200, announceBody(request, o, opts), timer, started);
+            send(reply, 200, announceBody(request, o, opts), timer, started);
           },
-          (err: unknown) => fail(res, err, url, metrics.announces, timer, started, req),
+          (err: unknown) => fail(reply, err, url, metrics.announces, timer, started, req),
         );
         return;
       }
       metrics.announces.ok.inc();
-      send(res, 200, announceBody(parsed, outcome, opts), timer, started);
+      send(reply, 200, announceBody(parsed, outcome, opts), timer, started);
     },
 
-    scrape(req, res, query, pathPasskey, started) {
+    scrape(req, reply, query, pathPasskey, started) {
       const timer = metrics.routeTimers.scrape;
-      const url = req.url as string;
+      const url = req.url;
       if (refusedAddress(req)) {
-        fail(res, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.scrapes, timer, started);
+        fail(reply, new TrackerFailure('too many unknown passkeys from your address: wait a minute, then use the passkey from a fresh .torrent download'), url, metrics.scrapes, timer, started);
         return;
       }
       let parsed;
       try {
         parsed = parseScrape(url, query, pathPasskey, opts);
       } catch (err) {
-        fail(res, err, url, metrics.scrapes, timer, started);
+        fail(reply, err, url, metrics.scrapes, timer, started);
         return;
       }
       scrape(deps, parsed.passkey, parsed.infoHashes).then(
         (rows) => {
           metrics.scrapes.ok.inc();
-          send(res, 200, encodeScrape(rows.map((r) => ({ infoHash: r.infoHash, complete: r.seeders, incomplete: r.leechers, downloaded: r.completed }))), timer, started);
+          send(reply, 200, encodeScrape(rows.map((r) => ({ infoHash: r.infoHash, complete: r.seeders, incomplete: r.leechers, downloaded: r.completed }))), timer, started);
         },
         (err: unknown) => {
-          fail(res, err, url, metrics.scrapes, timer, started, req);
+          fail(reply, err, url, metrics.scrapes, timer, started, req);
         },
       );
     },
