@@ -5,12 +5,20 @@
  * info hashes, peer ids and offer ids are 20-character "binary" strings (one char per byte),
  * SDP offers and answers are `{type, sdp}` objects relayed verbatim. Everything a client can
  * send is checked here so the relay never forwards an unbounded or malformed payload.
+ *
+ * `parseFrame` reads a frame's bytes without decoding them to a string first (json-scan.ts), so
+ * the SDP of an offer or answer stays the validated JSON text it arrived as and the relay copies
+ * those bytes instead of decoding and re-encoding them; frames the scanner leaves alone go
+ * through `JSON.parse`. Both feed the same checks.
  */
+import { isUtf8 } from 'node:buffer';
 import { AnnounceEvent } from '../protocol/types.ts';
+import { JsonStringToken, SCAN_FAILED, scanJson } from './json-scan.ts';
 
 export interface SdpPayload {
   type: string;
-  sdp: string;
+  /** The SDP as a JSON string literal (quotes included, valid UTF-8), relayed byte for byte. */
+  sdpJson: Buffer;
 }
 
 export interface WsOffer {
@@ -103,10 +111,31 @@ function parseEvent(value: unknown, infoHash: string): AnnounceEvent {
 function sdp(value: unknown, what: string, limits: ParseLimits, infoHash: string): SdpPayload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WsProtocolError(`invalid ${what}: expected {type, sdp}`, false, infoHash);
   const { type, sdp: text } = value as Record<string, unknown>;
-  if (typeof type !== 'string' || type.length > 16 || typeof text !== 'string') throw new WsProtocolError(`invalid ${what}: expected {type, sdp}`, false, infoHash);
-  if (text.length > limits.maxSdpLength) throw new WsProtocolError(`${what} too large: at most ${limits.maxSdpLength} characters of SDP`, true, infoHash);
+  if (typeof type !== 'string' || type.length > 16) throw new WsProtocolError(`invalid ${what}: expected {type, sdp}`, false, infoHash);
   // Relay a fresh object: nothing else the client put in it travels on.
-  return { type, sdp: text };
+  if (text instanceof JsonStringToken) {
+    // Every UTF-16 code unit of the string takes at least one byte of its JSON text: a literal
+    // within the limit in bytes is within it in characters; only a longer one is decoded.
+    if (text.json.length - 2 > limits.maxSdpLength && (JSON.parse(text.json.toString('utf8')) as string).length > limits.maxSdpLength) throw tooLarge(what, limits, infoHash);
+    return { type, sdpJson: text.json };
+  }
+  if (typeof text !== 'string') throw new WsProtocolError(`invalid ${what}: expected {type, sdp}`, false, infoHash);
+  if (text.length > limits.maxSdpLength) throw tooLarge(what, limits, infoHash);
+  return { type, sdpJson: Buffer.from(JSON.stringify(text)) };
+}
+
+const tooLarge = (what: string, limits: ParseLimits, infoHash: string) => new WsProtocolError(`${what} too large: at most ${limits.maxSdpLength} characters of SDP`, true, infoHash);
+
+/**
+ * Parses one frame as received (text frames are valid UTF-8, ws checks them; `utf8Checked`
+ * false makes this check it). Throws WsProtocolError as `parseMessage` does, for the same frames.
+ */
+export function parseFrame(frame: Buffer, limits: ParseLimits, utf8Checked: boolean): WsMessage {
+  if (utf8Checked || isUtf8(frame)) {
+    const raw = scanJson(frame);
+    if (raw !== SCAN_FAILED) return validate(raw, limits);
+  }
+  return parseMessage(frame.toString('utf8'), limits);
 }
 
 /** Parses one text frame. Throws WsProtocolError for anything the client should be told about. */
@@ -117,6 +146,10 @@ export function parseMessage(text: string, limits: ParseLimits): WsMessage {
   } catch {
     throw new WsProtocolError('invalid message: expected a JSON object');
   }
+  return validate(raw, limits);
+}
+
+function validate(raw: unknown, limits: ParseLimits): WsMessage {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new WsProtocolError('invalid message: expected a JSON object');
   const msg = raw as Record<string, unknown>;
 

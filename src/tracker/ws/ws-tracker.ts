@@ -26,7 +26,8 @@ import type { Logger } from '../../shared/logger.ts';
 import { announce, dropSession, scrape, type TrackerDeps } from '../announce.ts';
 import { TrackerFailure } from '../errors.ts';
 import { AnnounceEvent } from '../protocol/types.ts';
-import { parseMessage, type ParseLimits, type WsProtocolError, type WsAnnounce, type WsAnswer, type WsScrape } from './parse-message.ts';
+import { parseFrame, type ParseLimits, type WsProtocolError, type WsAnnounce, type WsAnswer, type WsScrape } from './parse-message.ts';
+import { relayFrame, textFrame } from './relay-json.ts';
 
 export interface WsTrackerOptions {
   /** Largest frame accepted; bigger closes the socket with 1009. */
@@ -94,9 +95,11 @@ interface Peer {
   corked: boolean;
 }
 
-interface Corkable {
+interface TcpSocket {
   cork(): void;
   uncork(): void;
+  write(data: Buffer): boolean;
+  readonly writable: boolean;
 }
 
 export interface WsTrackerStats {
@@ -148,7 +151,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
   // socket under `ws` is corked at the first send and uncorked after the poll phase.
   const corked: Peer[] = [];
   let uncorkScheduled = false;
-  const tcpOf = (peer: Peer) => (peer.ws as unknown as { _socket?: Corkable })._socket;
+  const tcpOf = (peer: Peer) => (peer.ws as unknown as { _socket?: TcpSocket })._socket;
   const uncorkAll = () => {
     uncorkScheduled = false;
     for (const p of corked.splice(0)) {
@@ -157,25 +160,29 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     }
   };
 
-  const send = (peer: Peer, msg: object): boolean => {
+  /**
+   * Sends one text frame: a message object, or a complete frame already built (relay-json.ts).
+   * Frames are written to ws's TCP socket directly, in order with the control frames ws writes
+   * there itself (pong, close), and never after ws started closing (readyState 1 only).
+   */
+  const send = (peer: Peer, msg: object | Buffer): boolean => {
     if (peer.closed || peer.ws.readyState !== 1) return false;
     if (peer.ws.bufferedAmount > opts.maxBufferedBytes) {
       counters.relaysDropped++;
       return false;
     }
+    const tcp = tcpOf(peer);
+    if (!tcp?.writable) return false;
     if (!peer.corked) {
-      const tcp = tcpOf(peer);
-      if (tcp) {
-        tcp.cork();
-        peer.corked = true;
-        corked.push(peer);
-        if (!uncorkScheduled) {
-          uncorkScheduled = true;
-          setImmediate(uncorkAll);
-        }
+      tcp.cork();
+      peer.corked = true;
+      corked.push(peer);
+      if (!uncorkScheduled) {
+        uncorkScheduled = true;
+        setImmediate(uncorkAll);
       }
     }
-    peer.ws.send(JSON.stringify(msg));
+    tcp.write(Buffer.isBuffer(msg) ? msg : textFrame(JSON.stringify(msg)));
     return true;
   };
 
@@ -310,7 +317,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       const m = target.swarms.get(key);
       if (!m) continue;
       const offer = msg.offers[i++] as (typeof msg.offers)[number];
-      if (send(target, { action: 'announce', offer: offer.offer, offer_id: offer.offerId, peer_id: msg.peerId, info_hash: m.infoHash })) counters.offersRelayed++;
+      if (send(target, relayFrame('offer', offer.offer, offer.offerId, msg.peerId, m.infoHash))) counters.offersRelayed++;
     }
   }
 
@@ -324,7 +331,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     if (!target || target === peer) return; // gone: the offerer times out, as with any lost answer
     const m = target.swarms.get(key);
     if (!m) return;
-    if (send(target, { action: 'announce', answer: msg.answer, offer_id: msg.offerId, peer_id: msg.peerId, info_hash: m.infoHash })) counters.answersRelayed++;
+    if (send(target, relayFrame('answer', msg.answer, msg.offerId, msg.peerId, m.infoHash))) counters.answersRelayed++;
   }
 
   async function onScrape(peer: Peer, msg: WsScrape): Promise<void> {
@@ -338,12 +345,13 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     send(peer, { action: 'scrape', files });
   }
 
-  function onMessage(peer: Peer, data: RawData): void {
+  function onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
     if (peer.closed || !tick(peer)) return;
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     let msg;
     try {
-      msg = parseMessage(text, limits);
+      // ws has checked that a text frame is UTF-8; a binary one is checked by parseFrame.
+      msg = parseFrame(frame, limits, !isBinary);
     } catch (err) {
       const e = err as WsProtocolError;
       failure(peer, 'announce', e.message, e.infoHash);
@@ -387,9 +395,9 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       reserved = false;
       const peer: Peer = { ws, passkey, userId, ip, swarms: new Map(), pending: new Set(), minute: 0, announces: 0, messages: 0, strikes: 0, closed: false, corked: false };
       sockets.add(peer);
-      ws.on('message', (data) => {
+      ws.on('message', (data, isBinary) => {
         try {
-          onMessage(peer, data);
+          onMessage(peer, data, isBinary);
         } catch (err) {
           logger.error({ err }, 'WebTorrent message handler failed');
           kill(peer, 1011, 'internal error');

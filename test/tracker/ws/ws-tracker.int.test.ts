@@ -97,6 +97,53 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
     for (const p of [a, ...others]) await p.close();
   });
 
+  it('delivers the frames relayed to one socket in order, SDP text exactly as sent, from text and binary frames', async () => {
+    const tor = await aTorrent(t.db, alice.id);
+    const ih = bin(tor.infoHash);
+    const a = await peer(alice.passkey);
+    const b = await peer(bob.passkey);
+    a.send(announceMsg(ih, a.peerId, { left: 0 }));
+    await a.next((m) => m.interval !== undefined);
+    b.send(announceMsg(ih, b.peerId));
+    await b.next((m) => m.interval !== undefined);
+    const answer = (sdp: string) => ({ action: 'announce', info_hash: ih, peer_id: b.peerId, to_peer_id: a.peerId, offer_id: randomId(''), answer: { type: 'answer', sdp } });
+    const sent = Array.from({ length: 30 }, (_, i) => answer(`v=0\r\na=n:${i} "q" \\ é ✓ 😀 \u0001\r\n`));
+    // Written back to back, so many reach the server in one read and leave in one corked write.
+    for (const m of sent) b.send(m);
+    // Escapes a JSON encoder other than JSON.stringify may use, and a binary frame.
+    const escaped = answer('v=0\r\né😀/');
+    b.send(JSON.stringify(escaped).replace('v=0', '\\u0076=0').replace('é', '\\u00e9').replace('😀', '\\ud83d\\ude00').replace('/', '\\/'));
+    const binary = answer('v=0 binary');
+    b.ws.send(Buffer.from(JSON.stringify(binary)), { binary: true });
+    // A binary frame is not checked by ws: invalid UTF-8 in it is decoded as before (U+FFFD), never relayed raw.
+    const broken = Buffer.from(JSON.stringify(answer('v=0 XX')));
+    broken.write('\xff\xfe', broken.indexOf('XX'), 'latin1');
+    b.ws.send(broken, { binary: true });
+    const got: unknown[] = [];
+    for (let i = 0; i < sent.length + 3; i++) got.push((await a.next((m) => m.answer !== undefined)).answer);
+    expect(got).toEqual([...sent.map((m) => m.answer), escaped.answer, binary.answer, { type: 'answer', sdp: 'v=0 \ufffd\ufffd' }]);
+    expect(b.received.filter((m) => m['failure reason'] !== undefined)).toEqual([]);
+    for (const p of [a, b]) await p.close();
+  });
+
+  it('relays an offer larger than 64 KiB when the limits allow it', async () => {
+    const t2 = await startTestApp({}, { timers: false, modules: [(ctx) => import('../../../src/tracker/ws/ws-tracker.ts').then((m) => m.createWsTracker(ctx, { maxPayload: 256 * 1024, maxSdpLength: 100_000 }))] });
+    try {
+      const u = await aUser(t2.db);
+      const ih = bin((await aTorrent(t2.db, u.id)).infoHash);
+      const url = `ws://127.0.0.1:${t2.port}/announce?passkey=${u.passkey}`;
+      const [a, b] = [await connect(url), await connect(url)];
+      a.send(announceMsg(ih, a.peerId, { left: 0 }));
+      await a.next((m) => m.interval !== undefined);
+      const offer = { offer: { type: 'offer', sdp: 'a=candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host\r\n'.repeat(1400) }, offer_id: randomId('') };
+      b.send(announceMsg(ih, b.peerId, { numwant: 1, offers: [offer] }));
+      expect(await a.next((m) => m.offer !== undefined)).toEqual({ action: 'announce', offer: offer.offer, offer_id: offer.offer_id, peer_id: b.peerId, info_hash: ih });
+      for (const p of [a, b]) p.ws.terminate();
+    } finally {
+      await t2.stop();
+    }
+  });
+
   it('credits transfer between announces exactly as HTTP does', async () => {
     const tor = await aTorrent(t.db, alice.id);
     const ih = bin(tor.infoHash);
