@@ -17,6 +17,8 @@ export interface FlushDeps {
   swarmCounts(torrentIds: number[]): Promise<Array<{ seeders: number; leechers: number }>>;
   /** Called with the new times_completed of torrents that gained completions. */
   onCompleted(updates: Array<{ id: number; completed: number }>): void;
+  /** Entries per transaction; defaults to the backend's FLUSH_CHUNK (benchmarks vary it). */
+  chunkSize?: number;
 }
 
 export interface FlushResult {
@@ -49,7 +51,9 @@ export async function writeBatch(
   const last = e.map((x) => x.lastAnnounce);
   const done = e.filter((x) => x.completed);
   return db.withSession(async (s) => {
-    await s.exec('BEGIN');
+    // PGlite holds every page in memory: at the default random_page_cost (4, for disks) its
+    // planner prefers scanning all users to looking up a chunk's few hundred by key.
+    await s.exec(db.kind === 'pglite' ? 'BEGIN; SET LOCAL random_page_cost = 1.1' : 'BEGIN');
     try {
       if (batchId !== null) {
         const inserted = await s.query('INSERT INTO credit_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id', [batchId]);
@@ -59,34 +63,39 @@ export async function writeBatch(
         }
       }
       if (e.length > 0) {
+        // One statement: users' totals raised (the CTE), and the snatches of the users it found
+        // upserted; entries of deleted users or torrents are skipped. One set of arrays, parsed
+        // once, and no second lookup of each user. Torrents are looked up by key (`= ANY`):
+        // otherwise the planner may merge-join the chunk against the whole torrents index.
         await s.query(
-          `INSERT INTO snatches (user_id, torrent_id, uploaded, downloaded, seed_time, leech_time, last_announce_at)
+          `WITH v AS MATERIALIZED (
+             SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::float8[], $8::float8[])
+               AS v(user_id, torrent_id, up, down, seed, leech, bonus, last)
+           ), credited AS (
+             UPDATE users SET
+               uploaded = users.uploaded + a.up,
+               downloaded = users.downloaded + a.down,
+               bonus = users.bonus + a.bonus,
+               last_announce_at = GREATEST(COALESCE(users.last_announce_at, a.last), a.last)
+             FROM (
+               SELECT v.user_id, SUM(v.up)::bigint AS up, SUM(v.down)::bigint AS down, SUM(v.bonus) AS bonus, to_timestamp(MAX(v.last)) AT TIME ZONE 'UTC' AS last
+               FROM v GROUP BY v.user_id
+             ) a
+             WHERE users.id = a.user_id
+             RETURNING users.id
+           )
+           INSERT INTO snatches (user_id, torrent_id, uploaded, downloaded, seed_time, leech_time, last_announce_at)
            SELECT v.user_id, v.torrent_id, v.up, v.down, v.seed, v.leech, to_timestamp(v.last) AT TIME ZONE 'UTC'
-           FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::float8[])
-             AS v(user_id, torrent_id, up, down, seed, leech, last)
-           JOIN users u ON u.id = v.user_id
-           JOIN torrents t ON t.id = v.torrent_id
+           FROM v
+           JOIN credited c ON c.id = v.user_id
+           JOIN torrents t ON t.id = v.torrent_id AND t.id = ANY($2::int[])
            ON CONFLICT (user_id, torrent_id) DO UPDATE SET
              uploaded = snatches.uploaded + EXCLUDED.uploaded,
              downloaded = snatches.downloaded + EXCLUDED.downloaded,
              seed_time = snatches.seed_time + EXCLUDED.seed_time,
              leech_time = snatches.leech_time + EXCLUDED.leech_time,
              last_announce_at = GREATEST(snatches.last_announce_at, EXCLUDED.last_announce_at)`,
-          [userIds, torrentIds, up, down, seed, leech, last],
-        );
-        await s.query(
-          `UPDATE users SET
-             uploaded = users.uploaded + a.up,
-             downloaded = users.downloaded + a.down,
-             bonus = users.bonus + a.bonus,
-             last_announce_at = GREATEST(COALESCE(users.last_announce_at, a.last), a.last)
-           FROM (
-             SELECT v.user_id, SUM(v.up)::bigint AS up, SUM(v.down)::bigint AS down, SUM(v.bonus) AS bonus, to_timestamp(MAX(v.last)) AT TIME ZONE 'UTC' AS last
-             FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::float8[], $5::float8[]) AS v(user_id, up, down, bonus, last)
-             GROUP BY v.user_id
-           ) a
-           WHERE users.id = a.user_id`,
-          [userIds, up, down, bonus, last],
+          [userIds, torrentIds, up, down, seed, leech, bonus, last],
         );
       }
       let completions: Array<{ id: number; completed: number }> = [];
@@ -124,11 +133,14 @@ export async function writeBatch(
 }
 
 /**
- * Entries per flush transaction. PGlite runs SQL on the server's own thread, so its chunks are
- * small (a few ms of stall each); PostgreSQL works in another process, so bigger chunks only
- * save round trips.
+ * Entries per flush transaction. Neither backend runs SQL on the event loop (PGlite has its
+ * worker thread), so a chunk only bounds how long the flush holds the database: other
+ * statements (a cache miss, a GraphQL query) wait behind the chunk in progress, about 40 ms for
+ * 1,000 entries on PGlite. Each chunk has a fixed cost (planning, round trips, the torrents it
+ * carries), so smaller chunks cost more CPU per entry (bench/flush-cost.ts: 200 -> 1000 entries
+ * took PGlite from ~56 to ~38 us per entry).
  */
-const FLUSH_CHUNK = { pglite: 200, postgres: 2000 } as const;
+const FLUSH_CHUNK = { pglite: 1000, postgres: 2000 } as const;
 
 function chunkBatch(batch: LedgerBatch, size: number): LedgerBatch[] {
   const n = Math.max(1, Math.ceil(batch.entries.length / size), Math.ceil(batch.torrents.length / size));
@@ -178,11 +190,10 @@ export class AccountingFlusher {
       this.lastSuccess = Date.now();
       return { entries: 0, completions: 0 };
     }
-    // Written in chunks, each its own transaction, yielding to the event loop in between: on
-    // the embedded database SQL runs on the main thread, and one 10,000-entry statement would
-    // stall every announce for its whole duration. Chunks of a retried batch keep their ids
-    // (the chunk size of a backend never changes between attempts).
-    const chunks = chunkBatch(batch, FLUSH_CHUNK[this.deps.db.kind]);
+    // Written in chunks, each its own transaction, yielding in between so that other statements
+    // waiting for the database get their turn. Chunks of a retried batch keep their ids (the
+    // chunk size of a backend never changes between attempts).
+    const chunks = chunkBatch(batch, this.deps.chunkSize ?? FLUSH_CHUNK[this.deps.db.kind]);
     let written = 0;
     let completed = 0;
     for (let i = 0; i < chunks.length; i++) {
