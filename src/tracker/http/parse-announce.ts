@@ -15,6 +15,53 @@ export interface ParseOptions {
   scrapeMaxHashes: number;
 }
 
+const P_INFO_HASH = 1;
+const P_PEER_ID = 2;
+const P_PORT = 3;
+const P_UPLOADED = 4;
+const P_DOWNLOADED = 5;
+const P_LEFT = 6;
+const P_EVENT = 7;
+const P_COMPACT = 8;
+const P_NUMWANT = 9;
+const P_NO_PEER_ID = 10;
+const P_KEY = 11;
+const P_PASSKEY = 12;
+const P_IP = 13;
+
+/** The announce parameter named by `url[start, end)`, or 0 for one this tracker ignores; no string is made. */
+function announceParam(url: string, start: number, end: number): number {
+  // The first letter and the length pick at most a few candidates; one comparison settles it.
+  const len = end - start;
+  switch (url.charCodeAt(start)) {
+    case 105: // i
+      if (len === 9) return url.startsWith('info_hash', start) ? P_INFO_HASH : 0;
+      if (len === 2) return url.charCodeAt(start + 1) === 112 ? P_IP : 0;
+      if (len === 4) return url.startsWith('ipv4', start) || url.startsWith('ipv6', start) ? P_IP : 0;
+      return 0;
+    case 112: // p
+      if (len === 7) return url.startsWith('peer_id', start) ? P_PEER_ID : url.startsWith('passkey', start) ? P_PASSKEY : 0;
+      return len === 4 && url.startsWith('port', start) ? P_PORT : 0;
+    case 117: // u
+      return len === 8 && url.startsWith('uploaded', start) ? P_UPLOADED : 0;
+    case 100: // d
+      return len === 10 && url.startsWith('downloaded', start) ? P_DOWNLOADED : 0;
+    case 108: // l
+      return len === 4 && url.startsWith('left', start) ? P_LEFT : 0;
+    case 101: // e
+      return len === 5 && url.startsWith('event', start) ? P_EVENT : 0;
+    case 99: // c
+      return len === 7 && url.startsWith('compact', start) ? P_COMPACT : 0;
+    case 110: // n
+      if (len === 7) return url.startsWith('numwant', start) ? P_NUMWANT : 0;
+      return len === 10 && url.startsWith('no_peer_id', start) ? P_NO_PEER_ID : 0;
+    case 107: // k
+      return len === 3 && url.startsWith('key', start) ? P_KEY : 0;
+    default:
+      return 0;
+  }
+}
+
 function repeated(name: string): never {
   throw new TrackerFailure(`invalid parameter ${name}: given more than once`);
 }
@@ -55,43 +102,51 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
   let keyHash = 0;
   let ipParam: Buffer | null = null;
   let seen = 0;
-  forEachParam(url, query, (key, s, e) => {
-    switch (key) {
-      case 'info_hash':
-        if (seen & 1) repeated(key);
+  // One pass over the query without a callback or a key string per parameter (the hot path).
+  const n = url.length;
+  for (let i = query; i < n; ) {
+    let amp = url.indexOf('&', i);
+    if (amp < 0) amp = n;
+    let eq = url.indexOf('=', i);
+    if (eq < 0 || eq > amp) eq = amp;
+    const s = eq < amp ? eq + 1 : amp;
+    const e = amp;
+    switch (amp > i ? announceParam(url, i, eq) : -1) {
+      case P_INFO_HASH:
+        if (seen & 1) repeated('info_hash');
         seen |= 1;
-        infoHash = twentyBytes(url, s, e, key);
+        infoHash = twentyBytes(url, s, e, 'info_hash');
         break;
-      case 'peer_id':
-        if (seen & 2) repeated(key);
+      case P_PEER_ID:
+        if (seen & 2) repeated('peer_id');
         seen |= 2;
-        peerId = twentyBytes(url, s, e, key);
+        peerId = twentyBytes(url, s, e, 'peer_id');
         break;
-      case 'port': {
-        if (seen & 4) repeated(key);
+      case P_PORT: {
+        if (seen & 4) repeated('port');
         seen |= 4;
-        const p = parseCounter(url, s, e, key);
+        const p = parseCounter(url, s, e, 'port');
         if (p < 1 || p > 65535) throw new TrackerFailure('invalid parameter port: must be between 1 and 65535');
         port = p;
         break;
       }
-      case 'uploaded':
-        if (seen & 8) repeated(key);
+      case P_UPLOADED:
+        if (seen & 8) repeated('uploaded');
         seen |= 8;
-        uploaded = parseCounter(url, s, e, key);
+        uploaded = parseCounter(url, s, e, 'uploaded');
         break;
-      case 'downloaded':
-        if (seen & 16) repeated(key);
+      case P_DOWNLOADED:
+        if (seen & 16) repeated('downloaded');
         seen |= 16;
-        downloaded = parseCounter(url, s, e, key);
+        downloaded = parseCounter(url, s, e, 'downloaded');
         break;
-      case 'left':
-        if (seen & 32) repeated(key);
+      case P_LEFT:
+        if (seen & 32) repeated('left');
         seen |= 32;
-        left = parseCounter(url, s, e, key);
+        left = parseCounter(url, s, e, 'left');
         break;
-      case 'event': {
-        if (seen & 64) repeated(key);
+      case P_EVENT: {
+        if (seen & 64) repeated('event');
         seen |= 64;
         const v = url.slice(s, e);
         if (v === '' || v === 'empty' || v === 'paused') event = AnnounceEvent.None;
@@ -101,26 +156,24 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
         else throw new TrackerFailure('invalid parameter event: must be started, completed, stopped or empty');
         break;
       }
-      case 'compact':
-        compact = url.slice(s, e) !== '0';
+      case P_COMPACT:
+        compact = !(e === s + 1 && url.charCodeAt(s) === 48);
         break;
-      case 'numwant': {
-        const n = parseCounter(url, s, e, key);
-        numwant = n > opts.numwantMax ? opts.numwantMax : n;
+      case P_NUMWANT: {
+        const w = parseCounter(url, s, e, 'numwant');
+        numwant = w > opts.numwantMax ? opts.numwantMax : w;
         break;
       }
-      case 'no_peer_id':
-        noPeerId = url.slice(s, e) !== '0';
+      case P_NO_PEER_ID:
+        noPeerId = !(e === s + 1 && url.charCodeAt(s) === 48);
         break;
-      case 'key':
-        keyHash = e > s ? hashKey(decodeBinary(url, s, e, key)) : 0;
+      case P_KEY:
+        keyHash = e > s ? hashKey(decodeBinary(url, s, e, 'key')) : 0;
         break;
-      case 'passkey':
+      case P_PASSKEY:
         if (pathPasskey === undefined) passkey = url.slice(s, e);
         break;
-      case 'ip':
-      case 'ipv4':
-      case 'ipv6':
+      case P_IP:
         if (opts.allowIpParam) {
           const bytes = ipToBytes(decodeURIComponent(url.slice(s, e)));
           if (bytes && isPublicAddress(bytes)) ipParam = bytes;
@@ -129,7 +182,8 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
       default:
         break;
     }
-  });
+    i = amp + 1;
+  }
   const pk = checkPasskey(passkey);
   if (infoHash === undefined) throw new TrackerFailure('missing parameter info_hash');
   if (peerId === undefined) throw new TrackerFailure('missing parameter peer_id');
