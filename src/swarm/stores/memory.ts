@@ -330,9 +330,10 @@ export class MemorySwarmStore implements SwarmStore {
     if (numwant === 0 || total === 0) return result;
     const cap = numwant < total ? numwant : total; // self may be among them: at most cap written
     const p4 = rtc ? EMPTY : Buffer.allocUnsafe(cap * 6);
-    const p6 = rtc ? EMPTY : Buffer.allocUnsafe(cap * 18);
     const i4 = want.peerIds && !rtc ? Buffer.allocUnsafe(cap * 20) : null;
-    const i6 = want.peerIds && !rtc ? Buffer.allocUnsafe(cap * 20) : null;
+    // Most swarms have no IPv6 peer: those buffers are made on the first one.
+    let p6: Buffer | null = null;
+    let i6: Buffer | null = null;
     let n4 = 0;
     let n6 = 0;
     let taken = 0;
@@ -369,6 +370,8 @@ export class MemorySwarmStore implements SwarmStore {
       }
       if (c.u32[u + U_SEEN6] !== 0) {
         const o = n6 * 18;
+        p6 ??= Buffer.allocUnsafe(cap * 18);
+        if (want.peerIds) i6 ??= Buffer.allocUnsafe(cap * 20);
         p6.set((c.v6 as Uint8Array).subarray(i * 16, i * 16 + 16), o);
         const port = c.ports[i * 2 + 1] as number;
         p6[o + 16] = port >>> 8;
@@ -379,7 +382,7 @@ export class MemorySwarmStore implements SwarmStore {
     }
     if (!rtc) {
       result.peers4 = p4.subarray(0, n4 * 6);
-      result.peers6 = p6.subarray(0, n6 * 18);
+      result.peers6 = p6 ? p6.subarray(0, n6 * 18) : EMPTY;
       result.ids4 = i4 ? i4.subarray(0, n4 * 20) : null;
       result.ids6 = i6 ? i6.subarray(0, n6 * 20) : null;
     }
