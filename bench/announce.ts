@@ -22,7 +22,7 @@
  * Raw runs stay in bench/out/ (git-ignored). Options: `npm run bench:announce -- --help`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -348,10 +348,11 @@ async function profileRun(seconds: number, deferFlush: boolean): Promise<Profile
   const t1 = Number(process.hrtime.bigint() / 1000n);
   const cpuS = cpuSeconds(pid) - c0;
   await stopServer(s);
+  // One profile per thread (CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile); the event
+  // loop's is thread 0 (the PGlite worker's CPU is in the req per CPU-s figures, not here).
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size);
+    .filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+    .map((f) => join(dir, f));
   const file = files[0];
   if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;

@@ -6,6 +6,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Role, UserStatus } from '../generated/prisma/enums.ts';
+import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH, GATE_DISABLED, PasskeyIndex } from './passkey-index.ts';
 import type { EventBus } from '../shared/events.ts';
 
 export interface CachedUser {
@@ -16,9 +17,6 @@ export interface CachedUser {
   status: UserStatus;
   canLeech: boolean;
   tokenVersion: number;
-  /** Announce rate-limit window (minute number) and count in it. */
-  rateWindow: number;
-  rateCount: number;
 }
 
 const SELECT = { id: true, username: true, passkey: true, role: true, status: true, canLeech: true, tokenVersion: true } as const;
@@ -27,6 +25,8 @@ const NEGATIVE_MAX = 100_000;
 
 export class UserDirectory {
   private readonly byPasskey = new Map<string, CachedUser>();
+  /** The announce gate of every cached user (passkey-index.ts): the tracker's hot path reads only this. */
+  readonly gates = new PasskeyIndex();
   private readonly byIdMap = new Map<number, CachedUser>();
   private readonly unknownPasskeys = new Map<string, number>();
   private readonly unsubscribe: () => void;
@@ -52,12 +52,17 @@ export class UserDirectory {
     return this.byIdMap.size;
   }
 
-  private put(row: Omit<CachedUser, 'rateWindow' | 'rateCount'>): CachedUser {
+  private put(row: CachedUser): CachedUser {
     const old = this.byIdMap.get(row.id);
-    if (old && old.passkey !== row.passkey) this.byPasskey.delete(old.passkey);
-    const entry: CachedUser = { ...row, rateWindow: old?.rateWindow ?? 0, rateCount: old?.rateCount ?? 0 };
+    if (old && old.passkey !== row.passkey) {
+      this.byPasskey.delete(old.passkey);
+      this.gates.delete(old.passkey);
+    }
+    const entry: CachedUser = { ...row };
     this.byIdMap.set(row.id, entry);
     this.byPasskey.set(row.passkey, entry);
+    const status = row.status === 'ACTIVE' ? GATE_ACTIVE : row.status === 'BANNED' ? GATE_BANNED : GATE_DISABLED;
+    this.gates.set(row.passkey, row.id, status | (row.canLeech ? GATE_CAN_LEECH : 0));
     this.unknownPasskeys.delete(row.passkey);
     return entry;
   }
@@ -70,6 +75,7 @@ export class UserDirectory {
     if (old) {
       this.byIdMap.delete(userId);
       this.byPasskey.delete(old.passkey);
+      this.gates.delete(old.passkey);
     }
     return undefined;
   }

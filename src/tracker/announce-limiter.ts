@@ -1,28 +1,22 @@
 /**
  * The per-passkey announce budget (API.md: 200 per minute; scrapes count too). In one
- * process a fixed one-minute window kept on the cached user costs two field writes; with
+ * process a fixed one-minute window kept in the user's gate row costs two writes; with
  * Redis the budget is shared by every process through rate-limiter-flexible's Redis store
  * (one round trip, atomic), with an in-memory insurance limiter if Redis is unreachable.
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { CachedUser } from '../cache/user-directory.ts';
+import type { PasskeyIndex } from '../cache/passkey-index.ts';
 
 export interface AnnounceLimiter {
-  /** 0 when allowed, else the minutes to wait (BEP 31 `retry in`). */
-  consume(user: CachedUser, nowMs: number): number | Promise<number>;
+  /** 0 when allowed, else the minutes to wait (BEP 31 `retry in`). `row`: the user's row in `gates`, read at once. */
+  consume(gates: PasskeyIndex, row: number, nowMs: number): number | Promise<number>;
 }
 
 export function memoryAnnounceLimiter(limit: number): AnnounceLimiter {
   return {
-    consume(user, nowMs) {
-      const minute = Math.floor(nowMs / 60_000);
-      if (user.rateWindow !== minute) {
-        user.rateWindow = minute;
-        user.rateCount = 0;
-      }
-      user.rateCount++;
-      return user.rateCount > limit ? 1 : 0;
+    consume(gates, row, nowMs) {
+      return gates.spend(row, Math.floor(nowMs / 60_000), limit) ? 0 : 1;
     },
   };
 }
@@ -36,8 +30,8 @@ export function redisAnnounceLimiter(redis: Redis, limit: number, prefix: string
     insuranceLimiter: new RateLimiterMemory({ points: limit, duration: 60 }),
   });
   return {
-    consume: (user) =>
-      limiter.consume(String(user.id)).then(
+    consume: (gates, row) =>
+      limiter.consume(String(gates.userId(row))).then(
         () => 0,
         (res: unknown) => {
           if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 60_000));

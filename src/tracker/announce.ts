@@ -8,7 +8,8 @@ import { computeCredit, effectivePromotion, type CreditRules } from '../accounti
 import type { Ledger } from '../accounting/ledger.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
 import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
-import type { CachedUser, UserDirectory } from '../cache/user-directory.ts';
+import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH } from '../cache/passkey-index.ts';
+import type { UserDirectory } from '../cache/user-directory.ts';
 import type { AnnounceResult, PeerAnnounce, StoreCredit, SwarmStore } from '../swarm/swarm-store.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { AnnounceLimiter } from './announce-limiter.ts';
@@ -51,17 +52,33 @@ export interface AnnounceOutcome {
 }
 
 
-/** The user behind a passkey, from the cache (no await on a hit), gated and rate-limited. */
-export function resolveUser(deps: TrackerDeps, passkey: string): CachedUser | Promise<CachedUser> {
-  const hit = deps.users.peekPasskey(passkey);
-  return hit ? admitUser(deps, hit) : deps.users.byPasskeyOrLoad(passkey).then((u) => admitUser(deps, u));
+/** What the announce needs of an admitted user. */
+export interface AdmittedUser {
+  id: number;
+  canLeech: boolean;
 }
 
-function admitUser(deps: TrackerDeps, user: CachedUser | undefined): CachedUser | Promise<CachedUser> {
-  if (!user) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)', undefined, true);
-  if (user.status === 'BANNED') throw new TrackerFailure('your account is banned');
-  if (user.status === 'DISABLED') throw new TrackerFailure('your account is disabled: contact the staff');
-  const wait = deps.limiter.consume(user, deps.clock.now());
+/**
+ * The user behind a passkey, gated and rate-limited: from the gate index (one row, no await)
+ * when cached, else after one lookup.
+ */
+export function resolveUser(deps: TrackerDeps, passkey: string): AdmittedUser | Promise<AdmittedUser> {
+  const row = deps.users.gates.find(passkey);
+  if (row >= 0) return admitUser(deps, row);
+  return deps.users.byPasskeyOrLoad(passkey).then((u) => {
+    const loaded = u ? deps.users.gates.find(passkey) : -1;
+    if (loaded < 0) throw new TrackerFailure('unknown passkey: download the .torrent file again from the site (your passkey may have been reset)', undefined, true);
+    return admitUser(deps, loaded);
+  });
+}
+
+function admitUser(deps: TrackerDeps, row: number): AdmittedUser | Promise<AdmittedUser> {
+  const gates = deps.users.gates;
+  const flags = gates.flags(row);
+  if ((flags & GATE_ACTIVE) === 0) throw new TrackerFailure(flags & GATE_BANNED ? 'your account is banned' : 'your account is disabled: contact the staff');
+  // Read before the limiter may wait: a row moves when the index grows.
+  const user: AdmittedUser = { id: gates.userId(row), canLeech: (flags & GATE_CAN_LEECH) !== 0 };
+  const wait = deps.limiter.consume(gates, row, deps.clock.now());
   if (typeof wait === 'number') {
     if (wait > 0) throw rateLimited(deps, wait);
     return user;
@@ -104,13 +121,13 @@ export async function announce(deps: TrackerDeps, input: PeerInput): Promise<Ann
   return runAnnounce(deps, input);
 }
 
-function withUser(deps: TrackerDeps, input: PeerInput, user: CachedUser): AnnounceOutcome | Promise<AnnounceOutcome> {
+function withUser(deps: TrackerDeps, input: PeerInput, user: AdmittedUser): AnnounceOutcome | Promise<AnnounceOutcome> {
   if (!deps.clients.allows(input.peerId)) throw new TrackerFailure('your BitTorrent client is not allowed on this tracker: see the site rules for allowed clients');
   const torrent = resolveTorrent(deps, input.infoHash);
   return torrent instanceof Promise ? torrent.then((t) => record(deps, input, user, t)) : record(deps, input, user, torrent);
 }
 
-function record(deps: TrackerDeps, input: PeerInput, user: CachedUser, torrent: CachedTorrent): AnnounceOutcome | Promise<AnnounceOutcome> {
+function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent: CachedTorrent): AnnounceOutcome | Promise<AnnounceOutcome> {
   if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw new TrackerFailure('downloading is disabled for your account: contact the staff');
   const nowMs = deps.clock.now();
   const now = Math.floor(nowMs / 1000);
@@ -144,7 +161,7 @@ function record(deps: TrackerDeps, input: PeerInput, user: CachedUser, torrent: 
   return swarm.announce(peer, want).then((result) => credit(deps, input, user, torrent, now, result));
 }
 
-function credit(deps: TrackerDeps, input: PeerInput, user: CachedUser, torrent: CachedTorrent, now: number, result: AnnounceResult): AnnounceOutcome {
+function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent: CachedTorrent, now: number, result: AnnounceResult): AnnounceOutcome {
   const c = computeCredit(
     { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
     deps.rules,
