@@ -12,6 +12,7 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.ts';
+import { subscribeJson } from '../shared/redis-channel.ts';
 import { createMemoryPubSub, type LivePubSub, type LiveTopic, type LiveTopics, type SubscribeOptions } from './pubsub.ts';
 
 const TOPICS = ['swarm:stats', 'site:stats', 'site:busiest', 'torrent:added', 'user:transfer'] as const satisfies readonly LiveTopic[];
@@ -56,19 +57,7 @@ export function createRedisPubSub(options: RedisPubSubOptions): RedisLivePubSub 
   timer.unref();
   refresh();
 
-  const ready = sub.subscribe(channel).then(() => undefined);
-  sub.on('message', (_ch: string, raw: string) => {
-    let parsed;
-    try {
-      parsed = message.safeParse(JSON.parse(raw));
-    } catch {
-      parsed = null;
-    }
-    if (!parsed?.success) {
-      options.logger.warn({ channel }, 'dropped a malformed live event from Redis');
-      return;
-    }
-    const { t, k, p } = parsed.data;
+  const ready = subscribeJson(sub, channel, message, options.logger, 'live event', ({ t, k, p }) => {
     local.publish(t, p as never, k);
   });
 

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { DomainEvent, EventBus } from './events.ts';
 import type { Logger } from './logger.ts';
+import { subscribeJson } from './redis-channel.ts';
 
 const message = z.object({
   origin: z.string(),
@@ -33,19 +34,8 @@ export function createRedisEventBus(url: string, prefix: string, logger: Logger)
   const sub = new Redis(url);
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
-  const ready = sub.subscribe(channel).then(() => undefined);
-  sub.on('message', (_channel: string, raw: string) => {
-    let parsed;
-    try {
-      parsed = message.safeParse(JSON.parse(raw));
-    } catch {
-      parsed = null;
-    }
-    if (!parsed?.success) {
-      logger.warn({ channel }, 'dropped a malformed event from Redis');
-      return;
-    }
-    if (parsed.data.origin !== origin) emitter.emit('event', parsed.data.event);
+  const ready = subscribeJson(sub, channel, message, logger, 'event', (m) => {
+    if (m.origin !== origin) emitter.emit('event', m.event);
   });
   return {
     ready,
