@@ -160,7 +160,6 @@ export async function createApp(config: Config, db: Database, options: AppOption
 
   /** Serves announce and scrape on their paths; false for every other path. */
   function trackerRoute(req: TrackerRequest, path: string, query: number, reply: TrackerReply, started: number): boolean {
-    if (!(path.startsWith('/announce') || path.startsWith('/scrape') || path.endsWith('/announce') || path.endsWith('/scrape') || announceAliases.has(path))) return false;
     const route = matchTrackerPath(path, announceAliases);
     if (!route) return false;
     if (route.kind === 'announce') trackerHttp.announce(req, reply, query, route.passkey, started);

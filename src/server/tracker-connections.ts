@@ -94,7 +94,6 @@ class Connection implements TrackerReply {
     private readonly live: Set<Connection>,
   ) {
     this.request = { url: '', socket, headers: NO_HEADERS };
-    socket.setNoDelay(true);
     socket.setTimeout(opts.keepAliveTimeoutMs, this.onTimeout);
     socket.on('data', this.onData);
     socket.on('error', this.onError);
