@@ -2,9 +2,9 @@
  * A JSON reader over the bytes of a WebSocket text frame, for the relay's hot path — pure.
  *
  * It returns what `JSON.parse(frame.toString('utf8'))` would, with one difference: the value of
- * every `"sdp"` member that is a string is left as a `JsonStringToken`, the validated JSON text of
- * the string (quotes included), so the relay can forward an offer or answer by copying bytes
- * instead of decoding and re-encoding a kilobyte of SDP per message.
+ * every `"sdp"` and `"offer_id"` member that is a string is left as a `JsonStringToken`, the
+ * validated JSON text of the string (quotes included), so the relay can forward an offer or
+ * answer by copying bytes instead of decoding and re-encoding a kilobyte of SDP per message.
  *
  * It is deliberately a subset: anything it is not certain about (a `__proto__` key, nesting
  * deeper than MAX_DEPTH, and every kind of invalid JSON) returns SCAN_FAILED, and the caller
@@ -85,12 +85,20 @@ function decodeShort(b: Buffer, from: number, to: number): string {
       i += 4;
     }
   }
-  return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
+  return fromUnits(n);
 }
 
-// The keys of WebTorrent messages, matched on their bytes so that no string is made for them.
+/** The string of `units[0..n)`; the 20 units of an id without an array (several times faster than apply). */
+function fromUnits(n: number): string {
+  const u = units;
+  if (n === 20) return String.fromCharCode(u[0] as number, u[1] as number, u[2] as number, u[3] as number, u[4] as number, u[5] as number, u[6] as number, u[7] as number, u[8] as number, u[9] as number, u[10] as number, u[11] as number, u[12] as number, u[13] as number, u[14] as number, u[15] as number, u[16] as number, u[17] as number, u[18] as number, u[19] as number);
+  return String.fromCharCode.apply(null, u.subarray(0, n) as unknown as number[]);
+}
+
+// The keys and usual string values of WebTorrent messages, matched on their bytes so that no
+// string is made for them.
 const KEYS_BY_LENGTH: Array<Array<{ key: string; bytes: Buffer }>> = [];
-for (const key of ['action', 'info_hash', 'peer_id', 'numwant', 'uploaded', 'downloaded', 'left', 'event', 'offers', 'offer', 'offer_id', 'type', 'sdp', 'answer', 'to_peer_id', 'trackerid']) {
+for (const key of ['action', 'info_hash', 'peer_id', 'numwant', 'uploaded', 'downloaded', 'left', 'event', 'offers', 'offer', 'offer_id', 'type', 'sdp', 'answer', 'to_peer_id', 'trackerid', 'announce', 'scrape', 'started', 'stopped', 'completed', 'update']) {
   (KEYS_BY_LENGTH[key.length] ??= []).push({ key, bytes: Buffer.from(key, 'latin1') });
 }
 
@@ -102,6 +110,19 @@ function knownKey(b: Buffer, from: number, to: number): string | undefined {
     return k.key;
   }
   return undefined;
+}
+
+// A DataView of the last ArrayBuffer scanned: frames of one socket read share one (and making
+// a DataView costs more than scanning a short frame).
+let viewBuffer: ArrayBufferLike | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(b: Buffer): DataView {
+  if (b.buffer !== viewBuffer) {
+    viewBuffer = b.buffer;
+    view = new DataView(b.buffer);
+  }
+  return view;
 }
 
 class Scanner {
@@ -138,7 +159,23 @@ class Scanner {
     const start = this.pos;
     let i = start + 1;
     let kind = 0; // bit 0: escapes seen, bit 1: non-ASCII bytes seen
+    const words = viewOf(b);
+    const base = b.byteOffset;
+    const last = b.length - 8;
     for (;;) {
+      // Eight bytes at a time while none of them is a quote, a backslash, a control character
+      // or non-ASCII (SWAR: a byte's high bit is set in t when it is any of those).
+      while (i <= last) {
+        const w = words.getUint32(base + i, true);
+        const v = words.getUint32(base + i + 4, true);
+        const wq = w ^ 0x22222222;
+        const ws = w ^ 0x5c5c5c5c;
+        const vq = v ^ 0x22222222;
+        const vs = v ^ 0x5c5c5c5c;
+        const t = ((wq - 0x01010101) & ~wq) | ((ws - 0x01010101) & ~ws) | ((w - 0x20202020) & ~w) | w | ((vq - 0x01010101) & ~vq) | ((vs - 0x01010101) & ~vs) | ((v - 0x20202020) & ~v) | v;
+        if ((t & 0x80808080) !== 0) break;
+        i += 8;
+      }
       let c = b[i] as number;
       // Plain printable ASCII other than the quote and the backslash: the bulk of an SDP.
       while (c > 0x5c ? c < 0x80 : c >= 0x20 && c !== 0x22 && c !== 0x5c) c = b[++i] as number;
@@ -185,7 +222,7 @@ class Scanner {
       this.skipSpace();
       if (b[this.pos] !== 0x3a) return SCAN_FAILED;
       this.pos++;
-      const v = this.value(depth, key === 'sdp');
+      const v = this.value(depth, key === 'sdp' || key === 'offer_id');
       if (v === SCAN_FAILED) return SCAN_FAILED;
       obj[key] = v; // a repeated key: the last one wins, as in JSON.parse
       this.skipSpace();
@@ -259,7 +296,7 @@ class Scanner {
 }
 
 /**
- * The JSON value of `frame` (valid UTF-8), with `"sdp"` string members as JsonStringToken; or
+ * The JSON value of `frame` (valid UTF-8), with `"sdp"` and `"offer_id"` string members as JsonStringToken; or
  * SCAN_FAILED when the frame is not JSON or uses something this reader leaves to JSON.parse.
  */
 export function scanJson(frame: Buffer): unknown {

@@ -14,6 +14,7 @@
 import { isUtf8 } from 'node:buffer';
 import { AnnounceEvent } from '../protocol/types.ts';
 import { JsonStringToken, SCAN_FAILED, scanJson } from './json-scan.ts';
+import { jsonLiteral } from './relay-json.ts';
 
 export interface SdpPayload {
   type: string;
@@ -23,7 +24,8 @@ export interface SdpPayload {
 
 export interface WsOffer {
   offer: SdpPayload;
-  offerId: string;
+  /** The offer id as a JSON string literal (20 binary characters), relayed byte for byte. */
+  offerIdJson: Buffer;
 }
 
 export interface WsAnnounce {
@@ -42,7 +44,8 @@ export interface WsAnswer {
   infoHash: string;
   peerId: string;
   toPeerId: string;
-  offerId: string;
+  /** As in WsOffer. */
+  offerIdJson: Buffer;
   answer: SdpPayload;
 }
 
@@ -80,6 +83,40 @@ export function isBinary20(value: unknown): value is string {
   if (typeof value !== 'string' || value.length !== 20) return false;
   for (let i = 0; i < 20; i++) if (value.charCodeAt(i) > 0xff) return false;
   return true;
+}
+
+/**
+ * Whether a validated JSON string literal (quotes included, valid UTF-8 and escapes, as
+ * json-scan.ts accepts them) means a string of 20 code points 0..255, as `isBinary20` of its value.
+ */
+export function isBinary20Literal(lit: Buffer): boolean {
+  const end = lit.length - 1; // the closing quote
+  let n = 0;
+  let i = 1;
+  while (i < end) {
+    const c = lit[i] as number;
+    if (c < 0x80) {
+      if (c === 0x5c) {
+        if (lit[i + 1] === 0x75) {
+          // \uXXXX: at most \u00ff
+          if (lit[i + 2] !== 0x30 || lit[i + 3] !== 0x30) return false;
+          i += 6;
+        } else i += 2;
+      } else i++;
+    } else if (c === 0xc2 || c === 0xc3) i += 2; // U+0080..U+00FF
+    else return false; // a code point above 0xff
+    if (++n > 20) return false;
+  }
+  return n === 20;
+}
+
+function offerIdOf(value: unknown, infoHash: string): Buffer {
+  if (value instanceof JsonStringToken) {
+    if (!isBinary20Literal(value.json)) throw new WsProtocolError('invalid offer_id: must be 20 bytes', false, infoHash);
+    return value.json;
+  }
+  if (!isBinary20(value)) throw new WsProtocolError('invalid offer_id: must be 20 bytes', false, infoHash);
+  return jsonLiteral(value);
 }
 
 function counter(value: unknown, name: string, infoHash: string): number {
@@ -170,8 +207,8 @@ function validate(raw: unknown, limits: ParseLimits): WsMessage {
 
   if (msg.answer !== undefined) {
     if (!isBinary20(msg.to_peer_id)) throw new WsProtocolError('invalid to_peer_id (required with answer): must be 20 bytes', false, infoHash);
-    if (!isBinary20(msg.offer_id)) throw new WsProtocolError('invalid offer_id: must be 20 bytes', false, infoHash);
-    return { action: 'answer', infoHash, peerId, toPeerId: msg.to_peer_id, offerId: msg.offer_id, answer: sdp(msg.answer, 'answer', limits, infoHash) };
+    const offerIdJson = offerIdOf(msg.offer_id, infoHash);
+    return { action: 'answer', infoHash, peerId, toPeerId: msg.to_peer_id, offerIdJson, answer: sdp(msg.answer, 'answer', limits, infoHash) };
   }
 
   const event = parseEvent(msg.event, infoHash);
@@ -182,8 +219,8 @@ function validate(raw: unknown, limits: ParseLimits): WsMessage {
     for (const o of msg.offers as unknown[]) {
       if (typeof o !== 'object' || o === null) throw new WsProtocolError('invalid offer: expected {offer, offer_id}', false, infoHash);
       const { offer, offer_id: offerId } = o as Record<string, unknown>;
-      if (!isBinary20(offerId)) throw new WsProtocolError('invalid offer_id: must be 20 bytes', false, infoHash);
-      offers.push({ offer: sdp(offer, 'offer', limits, infoHash), offerId });
+      const offerIdJson = offerIdOf(offerId, infoHash);
+      offers.push({ offer: sdp(offer, 'offer', limits, infoHash), offerIdJson });
     }
   }
   // `left` is unknown (null, from Infinity) while a magnet link has no metadata: a leecher.

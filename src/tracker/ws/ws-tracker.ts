@@ -23,11 +23,12 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AppContext } from '../../app-context.ts';
 import type { ServerModule } from '../../server/module.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { announce, dropSession, scrape, type TrackerDeps } from '../announce.ts';
+import { dropSession, runAnnounce, scrape, type AnnounceOutcome, type TrackerDeps } from '../announce.ts';
 import { TrackerFailure } from '../errors.ts';
 import { AnnounceEvent } from '../protocol/types.ts';
-import { parseFrame, type ParseLimits, type WsProtocolError, type WsAnnounce, type WsAnswer, type WsScrape } from './parse-message.ts';
-import { relayFrame, textFrame } from './relay-json.ts';
+import { parseFrame, type ParseLimits, type SdpPayload, type WsProtocolError, type WsAnnounce, type WsAnswer, type WsMessage, type WsScrape } from './parse-message.ts';
+import type { CachedTorrent } from '../../cache/torrent-registry.ts';
+import { announceReplySize, jsonLiteral, relayFrameSize, textFrame, writeAnnounceReply, writeRelayFrame } from './relay-json.ts';
 
 export interface WsTrackerOptions {
   /** Largest frame accepted; bigger closes the socket with 1009. */
@@ -75,6 +76,20 @@ interface Membership {
   /** The info hash as this socket announced it (v1, or a hybrid's truncated v2): relays use it. */
   infoHash: string;
   peerId: string;
+  /** Both as JSON string literals, encoded once and copied into every frame that names them. */
+  infoHashJson: Buffer;
+  peerIdJson: Buffer;
+  peer: Peer;
+  /** As of its latest announce (a seeder's offers go to leechers only, as HTTP peer lists). */
+  seeder: boolean;
+  /** Position in its room's `list`. */
+  index: number;
+}
+
+/** The WebRTC peers of one swarm on this process: by peer id (answers), and as a list (offers go to random ones). */
+interface Room {
+  byId: Map<string, Peer>;
+  list: Membership[];
 }
 
 interface Peer {
@@ -91,13 +106,13 @@ interface Peer {
   messages: number;
   strikes: number;
   closed: boolean;
-  /** The TCP socket is corked until the end of this event-loop turn (see `send`). */
-  corked: boolean;
+  /** Frames for this socket written during this event-loop turn (see `reserve`), or null. */
+  out: Buffer | null;
+  /** Bytes of `out` used. */
+  outLen: number;
 }
 
 interface TcpSocket {
-  cork(): void;
-  uncork(): void;
   write(data: Buffer): boolean;
   readonly writable: boolean;
 }
@@ -140,55 +155,101 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
   const limits: ParseLimits = { maxOffers: opts.maxOffers, maxSdpLength: opts.maxSdpLength, maxScrapeHashes: ctx.config.tracker.scrapeMaxHashes };
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false });
   /** Swarm key → peer id → the socket holding it. */
-  const registry = new Map<string, Map<string, Peer>>();
+  const registry = new Map<string, Room>();
   const sockets = new Set<Peer>();
   const perIp = new Map<string, number>();
   const counters = { offersRelayed: 0, answersRelayed: 0, relaysDropped: 0 };
   let closing = false;
 
-  // Frames sent to one socket within one event-loop turn (its announce reply, offers and
-  // answers relayed from many peers) leave in one writev instead of one syscall each: the TCP
-  // socket under `ws` is corked at the first send and uncorked after the poll phase.
-  const corked: Peer[] = [];
-  let uncorkScheduled = false;
-  const tcpOf = (peer: Peer) => (peer.ws as unknown as { _socket?: TcpSocket })._socket;
-  const uncorkAll = () => {
-    uncorkScheduled = false;
-    for (const p of corked.splice(0)) {
-      p.corked = false;
-      tcpOf(p)?.uncork();
+  // Every frame sent to one socket within one event-loop turn (its announce reply, offers and
+  // answers relayed from many peers) is written into one buffer, and that buffer is written to
+  // ws's TCP socket once, after the poll phase: one write (one syscall, one stream request) per
+  // socket and turn instead of one per frame. Buffers are cut from a shared slab, never reused
+  // (a write may hold its buffer until the kernel takes it).
+  const dirty: Peer[] = [];
+  let flushScheduled = false;
+  const SLAB = 256 * 1024;
+  let slab = Buffer.allocUnsafeSlow(SLAB);
+  let slabUsed = 0;
+  const cut = (n: number): Buffer => {
+    if (n > SLAB / 4) return Buffer.allocUnsafeSlow(n);
+    if (slabUsed + n > SLAB) {
+      slab = Buffer.allocUnsafeSlow(SLAB);
+      slabUsed = 0;
     }
+    const b = slab.subarray(slabUsed, slabUsed + n);
+    slabUsed += (n + 7) & ~7;
+    return b;
+  };
+  const tcpOf = (peer: Peer) => (peer.ws as unknown as { _socket?: TcpSocket })._socket;
+  const flushPeer = (p: Peer): void => {
+    const out = p.out;
+    const n = p.outLen;
+    p.out = null;
+    p.outLen = 0;
+    if (out === null || n === 0 || p.ws.readyState !== 1) return;
+    const tcp = tcpOf(p);
+    if (tcp?.writable) tcp.write(n === out.length ? out : out.subarray(0, n));
+  };
+  const flushAll = () => {
+    flushScheduled = false;
+    for (let k = 0; k < dirty.length; k++) flushPeer(dirty[k] as Peer);
+    dirty.length = 0;
   };
 
   /**
-   * Sends one text frame: a message object, or a complete frame already built (relay-json.ts).
-   * Frames are written to ws's TCP socket directly, in order with the control frames ws writes
-   * there itself (pong, close), and never after ws started closing (readyState 1 only).
+   * Whether a frame may be sent to `peer` now: open (ws's readyState 1, so never after ws
+   * started closing), not closed by us, and not over its unsent-bytes cap (then counted dropped).
    */
-  const send = (peer: Peer, msg: object | Buffer): boolean => {
+  const writable = (peer: Peer): boolean => {
     if (peer.closed || peer.ws.readyState !== 1) return false;
-    if (peer.ws.bufferedAmount > opts.maxBufferedBytes) {
+    if (peer.ws.bufferedAmount + peer.outLen > opts.maxBufferedBytes) {
       counters.relaysDropped++;
       return false;
     }
-    const tcp = tcpOf(peer);
-    if (!tcp?.writable) return false;
-    if (!peer.corked) {
-      tcp.cork();
-      peer.corked = true;
-      corked.push(peer);
-      if (!uncorkScheduled) {
-        uncorkScheduled = true;
-        setImmediate(uncorkAll);
+    return true;
+  };
+
+  /** Reserves `n` bytes at the end of this turn's output for `peer`; returns their offset in `peer.out`. */
+  const reserve = (peer: Peer, n: number): number => {
+    const at = peer.outLen;
+    const out = peer.out;
+    if (out === null) {
+      peer.out = cut(n < 2048 ? 2048 : n);
+      dirty.push(peer);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
       }
+    } else if (at + n > out.length) {
+      const grown = cut(Math.max(at + n, out.length * 2));
+      out.copy(grown, 0, 0, at);
+      peer.out = grown;
     }
-    tcp.write(Buffer.isBuffer(msg) ? msg : textFrame(JSON.stringify(msg)));
+    peer.outLen = at + n;
+    return at;
+  };
+
+  /** Sends one text frame carrying a message object (replies other than the hot ones). */
+  const send = (peer: Peer, msg: object): boolean => {
+    if (!writable(peer)) return false;
+    const frame = textFrame(JSON.stringify(msg));
+    const at = reserve(peer, frame.length);
+    frame.copy(peer.out as Buffer, at);
+    return true;
+  };
+
+  const sendRelay = (target: Peer, kind: 'offer' | 'answer', payload: SdpPayload, offerIdJson: Buffer, peerIdJson: Buffer, infoHashJson: Buffer): boolean => {
+    if (!writable(target)) return false;
+    const at = reserve(target, relayFrameSize(kind, payload, offerIdJson, peerIdJson, infoHashJson));
+    writeRelayFrame(target.out as Buffer, at, kind, payload, offerIdJson, peerIdJson, infoHashJson);
     return true;
   };
 
   const kill = (peer: Peer, code: number, reason: string): void => {
     if (peer.closed) return;
     logger.debug({ userId: peer.userId, code, reason }, 'closing WebTorrent socket');
+    flushPeer(peer); // what was sent (a failure reason) goes before the close frame
     peer.ws.close(code, reason);
     // A peer that never reads its close frame must not hold the slot.
     setTimeout(() => peer.ws.terminate(), 2000).unref();
@@ -197,11 +258,17 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
 
   function leave(peer: Peer, key: string, m: Membership): void {
     peer.swarms.delete(key);
-    const members = registry.get(key);
-    if (members?.get(m.peerId) === peer) {
-      members.delete(m.peerId);
-      if (members.size === 0) registry.delete(key);
+    const room = registry.get(key);
+    if (room === undefined) return;
+    if (room.byId.get(m.peerId) === peer) room.byId.delete(m.peerId);
+    if (room.list[m.index] === m) {
+      const last = room.list.pop() as Membership;
+      if (last !== m) {
+        room.list[m.index] = last;
+        last.index = m.index;
+      }
     }
+    if (room.byId.size === 0 && room.list.length === 0) registry.delete(key);
   }
 
   function cleanup(peer: Peer): void {
@@ -238,12 +305,18 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     send(peer, infoHash === undefined ? { 'failure reason': reason } : { action, 'failure reason': reason, info_hash: infoHash });
   }
 
-  async function onAnnounce(peer: Peer, msg: WsAnnounce): Promise<void> {
+  /** Synchronous on a warm path (cached torrent and user, in-process swarm store); else a Promise. */
+  function onAnnounce(peer: Peer, msg: WsAnnounce): void | Promise<void> {
     if (++peer.announces > opts.announcesPerMinute) {
       if (peer.announces > opts.announcesPerMinute * 2) return kill(peer, CLOSE_POLICY, 'too many announces');
       return failure(peer, 'announce', `too many announces on this connection: at most ${opts.announcesPerMinute} per minute`, msg.infoHash);
     }
-    const torrent = deps.torrents.peek(msg.infoHash) ?? (await deps.torrents.getOrLoad(msg.infoHash));
+    const torrent = deps.torrents.peek(msg.infoHash);
+    if (torrent === undefined) return deps.torrents.getOrLoad(msg.infoHash).then((t) => announceIn(peer, msg, t));
+    return announceIn(peer, msg, torrent);
+  }
+
+  function announceIn(peer: Peer, msg: WsAnnounce, torrent: CachedTorrent | undefined): void | Promise<void> {
     const key = torrent?.keys[0] ?? msg.infoHash;
     const stopping = msg.event === AnnounceEvent.Stopped;
     const current = peer.swarms.get(key);
@@ -251,36 +324,48 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       if (peer.swarms.size + peer.pending.size >= opts.swarmsPerSocket && !peer.pending.has(key)) {
         return failure(peer, 'announce', `too many torrents on this connection: at most ${opts.swarmsPerSocket}`, msg.infoHash);
       }
-      const holder = registry.get(key)?.get(msg.peerId);
+      const holder = registry.get(key)?.byId.get(msg.peerId);
       if (holder && holder !== peer) return failure(peer, 'announce', 'peer_id already in use in this swarm', msg.infoHash);
     }
+    const outcome = runAnnounce(deps, {
+      passkey: peer.passkey,
+      infoHash: msg.infoHash,
+      peerId: msg.peerId,
+      keyHash: 0,
+      ip: null,
+      port: 0,
+      uploaded: msg.uploaded,
+      downloaded: msg.downloaded,
+      left: msg.left,
+      event: msg.event,
+      // Offers go to peers of this process's room (only those have a socket here), chosen below.
+      numwant: 0,
+      peerIds: false,
+    });
+    if (!(outcome instanceof Promise)) return announced(peer, msg, key, stopping, outcome);
+    // Counted against swarmsPerSocket while the announce is in flight.
     peer.pending.add(key);
-    let outcome;
-    try {
-      outcome = await announce(deps, {
-        passkey: peer.passkey,
-        infoHash: msg.infoHash,
-        peerId: msg.peerId,
-        keyHash: 0,
-        ip: null,
-        port: 0,
-        uploaded: msg.uploaded,
-        downloaded: msg.downloaded,
-        left: msg.left,
-        event: msg.event,
-        numwant: stopping ? 0 : msg.offers.length,
-        peerIds: false,
-      });
-    } finally {
-      peer.pending.delete(key);
-    }
+    return outcome.then(
+      (o) => {
+        peer.pending.delete(key);
+        return announced(peer, msg, key, stopping, o);
+      },
+      (err: unknown) => {
+        peer.pending.delete(key);
+        throw err;
+      },
+    );
+  }
+
+  function announced(peer: Peer, msg: WsAnnounce, key: string, stopping: boolean, outcome: AnnounceOutcome): void | Promise<void> {
     if (peer.closed) {
       // Closed while the announce ran: the session it created must not linger.
-      if (!stopping) await dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0);
+      if (!stopping) return dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0);
       return;
     }
     const { result } = outcome;
     const prior = peer.swarms.get(key);
+    let mine: Membership | undefined;
     if (stopping) {
       if (prior) leave(peer, key, prior);
     } else {
@@ -289,35 +374,49 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
         leave(peer, key, prior);
         void dropSession(deps, prior.infoHash, prior.peerId, peer.userId, 0).catch(() => undefined);
       }
-      let members = registry.get(key);
-      if (!members) {
-        members = new Map<string, Peer>();
-        registry.set(key, members);
+      let room = registry.get(key);
+      if (!room) {
+        room = { byId: new Map<string, Peer>(), list: [] };
+        registry.set(key, room);
       }
-      const holder = members.get(msg.peerId);
-      if (holder && holder !== peer) {
-        void dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0).catch(() => undefined);
-        return failure(peer, 'announce', 'peer_id already in use in this swarm', msg.infoHash);
+      const holder = room.byId.get(msg.peerId);
+      if (holder !== peer) {
+        if (holder) {
+          void dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0).catch(() => undefined);
+          return failure(peer, 'announce', 'peer_id already in use in this swarm', msg.infoHash);
+        }
+        room.byId.set(msg.peerId, peer);
       }
-      members.set(msg.peerId, peer);
-      peer.swarms.set(key, { infoHash: msg.infoHash, peerId: msg.peerId });
+      // A re-announce keeps its membership (and the encoded ids); a different peer id left above.
+      mine = peer.swarms.get(key);
+      if (mine === undefined) {
+        mine = { infoHash: msg.infoHash, peerId: msg.peerId, infoHashJson: jsonLiteral(msg.infoHash), peerIdJson: jsonLiteral(msg.peerId), peer, seeder: false, index: room.list.length };
+        room.list.push(mine);
+        peer.swarms.set(key, mine);
+      } else if (mine.infoHash !== msg.infoHash) {
+        // The same torrent announced under its other hash (v1 / truncated v2): relays name this one.
+        mine.infoHash = msg.infoHash;
+        mine.infoHashJson = jsonLiteral(msg.infoHash);
+      }
+      mine.seeder = msg.left === 0;
     }
-    send(peer, { action: 'announce', interval: opts.interval, info_hash: msg.infoHash, complete: result.seeders, incomplete: result.leechers });
-    if (stopping || msg.offers.length === 0) return;
-    const members = registry.get(key);
-    if (!members) return;
+    if (writable(peer)) {
+      const ihJson = mine?.infoHashJson ?? jsonLiteral(msg.infoHash);
+      const at = reserve(peer, announceReplySize(opts.interval, ihJson, result.seeders, result.leechers));
+      writeAnnounceReply(peer.out as Buffer, at, opts.interval, ihJson, result.seeders, result.leechers);
+    }
+    if (mine === undefined || msg.offers.length === 0) return;
+    // Each offer to a different other peer of the room, from a random start (as the swarm
+    // store walks its peer lists); a seeder's only to leechers.
+    const list = (registry.get(key) as Room).list;
+    const n = list.length;
+    const start = Math.floor(Math.random() * n);
     let i = 0;
-    const seen = new Set<string>();
-    for (const id of result.rtcPeerIds) {
-      if (i >= msg.offers.length) break;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const target = members.get(id);
-      if (!target || target === peer) continue;
-      const m = target.swarms.get(key);
-      if (!m) continue;
+    for (let k = 0; k < n && i < msg.offers.length; k++) {
+      const m = list[(start + k) % n] as Membership;
+      if (m.peer === peer || (mine.seeder && m.seeder)) continue;
       const offer = msg.offers[i++] as (typeof msg.offers)[number];
-      if (send(target, relayFrame('offer', offer.offer, offer.offerId, msg.peerId, m.infoHash))) counters.offersRelayed++;
+      if (sendRelay(m.peer, 'offer', offer.offer, offer.offerIdJson, mine.peerIdJson, m.infoHashJson)) counters.offersRelayed++;
     }
   }
 
@@ -327,11 +426,11 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     const mine = peer.swarms.get(key);
     // Only a peer of the swarm may answer, as itself, and only to a peer of the same swarm.
     if (!mine || mine.peerId !== msg.peerId) return failure(peer, 'announce', 'answer for a swarm this connection has not announced', msg.infoHash);
-    const target = registry.get(key)?.get(msg.toPeerId);
+    const target = registry.get(key)?.byId.get(msg.toPeerId);
     if (!target || target === peer) return; // gone: the offerer times out, as with any lost answer
     const m = target.swarms.get(key);
     if (!m) return;
-    if (send(target, relayFrame('answer', msg.answer, msg.offerId, msg.peerId, m.infoHash))) counters.answersRelayed++;
+    if (sendRelay(target, 'answer', msg.answer, msg.offerIdJson, mine.peerIdJson, m.infoHashJson)) counters.answersRelayed++;
   }
 
   async function onScrape(peer: Peer, msg: WsScrape): Promise<void> {
@@ -359,18 +458,25 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       else if (++peer.strikes > opts.maxStrikes) kill(peer, CLOSE_POLICY, 'too many invalid messages');
       return;
     }
-    const work = msg.action === 'announce' ? onAnnounce(peer, msg) : msg.action === 'scrape' ? onScrape(peer, msg) : (onAnswer(peer, msg), undefined);
-    work?.catch((err: unknown) => {
-      const action = msg.action === 'scrape' ? 'scrape' : 'announce';
-      const infoHash = msg.action === 'scrape' ? undefined : msg.infoHash;
-      if (err instanceof TrackerFailure) {
-        ctx.metrics.announces.failure.inc();
-        return failure(peer, action, err.message, infoHash);
-      }
-      ctx.metrics.announces.error.inc();
-      logger.error({ err }, 'WebTorrent request failed');
-      failure(peer, action, 'internal server error, please retry later', infoHash);
-    });
+    let work: void | Promise<void>;
+    try {
+      work = msg.action === 'announce' ? onAnnounce(peer, msg) : msg.action === 'scrape' ? onScrape(peer, msg) : onAnswer(peer, msg);
+    } catch (err) {
+      return requestFailed(peer, msg, err);
+    }
+    if (work instanceof Promise) work.catch((err: unknown) => requestFailed(peer, msg, err));
+  }
+
+  function requestFailed(peer: Peer, msg: WsMessage, err: unknown): void {
+    const action = msg.action === 'scrape' ? 'scrape' : 'announce';
+    const infoHash = msg.action === 'scrape' ? undefined : msg.infoHash;
+    if (err instanceof TrackerFailure) {
+      ctx.metrics.announces.failure.inc();
+      return failure(peer, action, err.message, infoHash);
+    }
+    ctx.metrics.announces.error.inc();
+    logger.error({ err }, 'WebTorrent request failed');
+    failure(peer, action, 'internal server error, please retry later', infoHash);
   }
 
   function accept(req: IncomingMessage, socket: Duplex, head: Buffer, passkey: string, userId: number, ip: string): void {
@@ -393,7 +499,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', release);
       reserved = false;
-      const peer: Peer = { ws, passkey, userId, ip, swarms: new Map(), pending: new Set(), minute: 0, announces: 0, messages: 0, strikes: 0, closed: false, corked: false };
+      const peer: Peer = { ws, passkey, userId, ip, swarms: new Map(), pending: new Set(), minute: 0, announces: 0, messages: 0, strikes: 0, closed: false, out: null, outLen: 0 };
       sockets.add(peer);
       ws.on('message', (data, isBinary) => {
         try {

@@ -150,3 +150,24 @@ describe('scanJson', () => {
     expect(Object.is(scanJson(Buffer.from('-0')), -0)).toBe(true);
   });
 });
+
+describe('scanJson, long strings read eight bytes at a time', () => {
+  it('finds every special byte at every offset of a long string, and at every frame alignment', () => {
+    const specials = ['"', '\\', '\\n', '\\u00e9', '\u0001', '\u001f', '\u007f', '\u0080', 'é', '✓', '😀', ' ', '~', '!', '#', '[', ']'];
+    for (let lead = 0; lead < 8; lead++) {
+      for (let at = 0; at < 40; at++) {
+        for (const sp of specials) {
+          const body = `${'a'.repeat(at)}${sp}${'b'.repeat(45 - at)}`;
+          const key = sp === '"' || sp === '\\' ? 'x' : 'sdp';
+          // Raw: sometimes invalid JSON (a bare quote ends the string early, a bare backslash or
+          // control character is invalid); JSON.stringify'd: always valid.
+          for (const text of [`{"${key}":"${body}"}`, JSON.stringify({ [key]: body })]) {
+            const framed = Buffer.from(`${' '.repeat(lead)}${text}`);
+            agrees(framed.subarray(lead)); // a view at every byte offset of its ArrayBuffer
+            agrees(Buffer.from(text));
+          }
+        }
+      }
+    }
+  });
+});

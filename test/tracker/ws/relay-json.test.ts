@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { relayFrame, textFrame } from '../../../src/tracker/ws/relay-json.ts';
+import { announceReplySize, jsonLiteral, relayFrame, textFrame, writeAnnounceReply } from '../../../src/tracker/ws/relay-json.ts';
 
 interface FrameReceiver {
   on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void;
@@ -42,7 +42,7 @@ describe('relayFrame / textFrame', () => {
           const offerId = id;
           const peerId = ids[(i + 1) % ids.length] as string;
           const infoHash = ids[(i + 2) % ids.length] as string;
-          const frame = relayFrame(kind, { type: kind === 'offer' ? 'offer' : 'ånswer', sdpJson: sdpJson(sdp) }, offerId, peerId, infoHash);
+          const frame = relayFrame(kind, { type: kind === 'offer' ? 'offer' : 'ånswer', sdpJson: sdpJson(sdp) }, jsonLiteral(offerId), jsonLiteral(peerId), jsonLiteral(infoHash));
           const { text, isBinary } = await receive(frame);
           expect(isBinary).toBe(false);
           const want = { action: 'announce', [kind]: { type: kind === 'offer' ? 'offer' : 'ånswer', sdp }, offer_id: offerId, peer_id: peerId, info_hash: infoHash };
@@ -60,6 +60,21 @@ describe('relayFrame / textFrame', () => {
       const frame = textFrame(body);
       expect(frame.length - Buffer.byteLength(body)).toBe(n < 126 ? 2 : n < 65536 ? 4 : 10);
       expect(await receive(frame)).toEqual({ text: body, isBinary: false });
+    }
+  });
+
+  it('writes the announce reply JSON.stringify would, at any offset of a shared buffer', async () => {
+    for (const [i, id] of ids.entries()) {
+      for (const [interval, complete, incomplete] of [[120, 0, 0], [1, 9, 10], [1800, 123456, 9007199254740991]] as const) {
+        const ihJson = jsonLiteral(id);
+        const size = announceReplySize(interval, ihJson, complete, incomplete);
+        const out = Buffer.alloc(size + 7 + i, 0xee);
+        writeAnnounceReply(out, 3 + i, interval, ihJson, complete, incomplete);
+        expect(out.subarray(0, 3 + i).every((b) => b === 0xee)).toBe(true);
+        expect(out.subarray(3 + i + size).every((b) => b === 0xee)).toBe(true);
+        const { text } = await receive(out.subarray(3 + i, 3 + i + size));
+        expect(text).toBe(JSON.stringify({ action: 'announce', interval, info_hash: id, complete, incomplete }));
+      }
     }
   });
 });
