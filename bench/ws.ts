@@ -45,6 +45,8 @@ const { values: opt } = parseArgs({
     only: { type: 'string', default: 'new-tracker,bt-tracker' },
     'no-results': { type: 'boolean', default: false },
     reuse: { type: 'string' },
+    /** --serve only: write a sampling heap profile of everything allocated after READY (collected objects included) to this file on exit. */
+    'heap-sample': { type: 'string' },
   },
 });
 
@@ -94,10 +96,26 @@ async function serve(): Promise<void> {
   app.ctx.tracker.limiter = { consume: () => 0 };
   await app.listen(Number(opt.port), '127.0.0.1');
   const { token } = signSession(config.auth, user.id, 0);
+  const heapSample = opt['heap-sample'] ? await startHeapSampling(opt['heap-sample']) : null;
   process.stdout.write(`READY ${JSON.stringify({ port: Number(opt.port), passkey, token, infoHash: hashes[0] })}\n`);
-  const stop = () => void app.stop().then(() => db.close()).then(() => process.exit(0));
+  const stop = () => void (heapSample ?? Promise.resolve)().then(() => app.stop()).then(() => db.close()).then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/**
+ * Samples allocations from now on, with the objects GC collects kept in the profile (so it shows
+ * what allocates, not only what is still alive); returns a function that writes the profile.
+ */
+async function startHeapSampling(file: string): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(file, JSON.stringify(profile));
+  };
 }
 
 // ------------------------------------------------------------------------------------ drive
@@ -247,7 +265,9 @@ async function drive(): Promise<void> {
   cpSync(join(perf, 'ws-load.mjs'), join(harness, 'ws-load.mjs'));
   cpSync(join(perf, 'package.json'), join(harness, 'package.json'));
   if (!existsSync(join(harness, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(harness, 'node_modules'));
-  const btDir = opt['bt-dir'] ?? process.env.BT_DIR ?? join(tmpdir(), 'opentracker-bench-bt');
+  // bittorrent-tracker@11.2.3 is also a dev dependency (the client tests): its server.js serves when no separate install is given.
+  const tmpBt = join(tmpdir(), 'opentracker-bench-bt');
+  const btDir = opt['bt-dir'] ?? process.env.BT_DIR ?? (existsSync(join(tmpBt, 'node_modules/bittorrent-tracker/server.js')) ? tmpBt : ROOT);
   const only = new Set(opt.only.split(','));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const raw = join(OUT, `ws-${stamp}.jsonl`);
