@@ -47,6 +47,8 @@ const { values: opt } = parseArgs({
     reuse: { type: 'string' },
     /** --serve only: write a sampling heap profile of everything allocated after READY (collected objects included) to this file on exit. */
     'heap-sample': { type: 'string' },
+    /** With --heap-sample: leave out what scavenges collect, i.e. profile only what survives them (is promoted) or is still alive. */
+    'heap-sample-survivors': { type: 'boolean', default: false },
   },
 });
 
@@ -96,7 +98,7 @@ async function serve(): Promise<void> {
   app.ctx.tracker.limiter = { consume: () => 0 };
   await app.listen(Number(opt.port), '127.0.0.1');
   const { token } = signSession(config.auth, user.id, 0);
-  const heapSample = opt['heap-sample'] ? await startHeapSampling(opt['heap-sample']) : null;
+  const heapSample = opt['heap-sample'] ? await startHeapSampling(opt['heap-sample'], opt['heap-sample-survivors']) : null;
   process.stdout.write(`READY ${JSON.stringify({ port: Number(opt.port), passkey, token, infoHash: hashes[0] })}\n`);
   const stop = () => void (heapSample ?? Promise.resolve)().then(() => app.stop()).then(() => db.close()).then(() => process.exit(0));
   process.on('SIGTERM', stop);
@@ -107,11 +109,11 @@ async function serve(): Promise<void> {
  * Samples allocations from now on, with the objects GC collects kept in the profile (so it shows
  * what allocates, not only what is still alive); returns a function that writes the profile.
  */
-async function startHeapSampling(file: string): Promise<() => Promise<void>> {
+async function startHeapSampling(file: string, survivorsOnly: boolean): Promise<() => Promise<void>> {
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !survivorsOnly });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     writeFileSync(file, JSON.stringify(profile));

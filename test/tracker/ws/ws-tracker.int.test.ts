@@ -97,6 +97,30 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
     for (const p of [a, ...others]) await p.close();
   });
 
+  it("sends a seeder's offers to leechers only, and a leecher's to seeders and leechers", async () => {
+    const tor = await aTorrent(t.db, alice.id);
+    const ih = bin(tor.infoHash);
+    const seeders = await Promise.all([1, 2].map(() => peer(bob.passkey)));
+    const leechers = await Promise.all([1, 2].map(() => peer(bob.passkey)));
+    for (const [o, left] of [...seeders.map((o) => [o, 0] as const), ...leechers.map((o) => [o, 100] as const)]) {
+      o.send(announceMsg(ih, o.peerId, { left }));
+      await o.next((m) => m.interval !== undefined);
+    }
+    const seed = await peer(alice.passkey);
+    seed.send(announceMsg(ih, seed.peerId, { left: 0, numwant: 5, offers: offers(5) }));
+    await seed.next((m) => m.interval !== undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    for (const o of seeders) expect(o.received.filter((m) => m.offer !== undefined)).toHaveLength(0);
+    for (const o of leechers) expect(o.received.filter((m) => m.offer !== undefined)).toHaveLength(1);
+    const leech = await peer(alice.passkey);
+    leech.send(announceMsg(ih, leech.peerId, { left: 100, numwant: 5, offers: offers(5) }));
+    await leech.next((m) => m.interval !== undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    for (const o of [...seeders, seed]) expect(o.received.filter((m) => m.offer !== undefined)).toHaveLength(1);
+    for (const o of leechers) expect(o.received.filter((m) => m.offer !== undefined)).toHaveLength(2);
+    for (const p of [seed, leech, ...seeders, ...leechers]) await p.close();
+  });
+
   it('delivers the frames relayed to one socket in order, SDP text exactly as sent, from text and binary frames', async () => {
     const tor = await aTorrent(t.db, alice.id);
     const ih = bin(tor.infoHash);
