@@ -80,6 +80,16 @@ function applyParsers<T>(result: Results<T>, options: QueryOptions): Results<T> 
   return result;
 }
 
+/**
+ * The worker thread's nice value (Linux). At the process's own priority, each request woke the
+ * worker into preempting the event loop whenever both ran on one core (a 1-vCPU host, or the
+ * benchmark's pinned core): announces waited behind flush chunks and answered fewer per
+ * event-loop turn. Announce benchmark, embedded flush every 5 s, both pinned to one core:
+ * 20-22k -> 32-35k requests per server CPU-second with the flush keeping up (lag 2-3 s at the
+ * end of each run). Nice 10 starved the flush under that load (lag 21 s), so 5 it is.
+ */
+const WORKER_NICE = 5;
+
 class WorkerTransport implements Transport {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -106,7 +116,7 @@ class WorkerTransport implements Transport {
   }
 
   static async start(dataDir: string | null): Promise<WorkerTransport> {
-    const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir } });
+    const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir, nice: WORKER_NICE } });
     let onMessage: (m: unknown) => void = () => undefined;
     let onError: (e: Error) => void = () => undefined;
     let onExit: (code: number) => void = () => undefined;

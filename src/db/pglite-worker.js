@@ -7,6 +7,8 @@
 // Requests:  { id, op: 'query', sql, params, rowMode, rawTypes } | { id, op: 'exec', sql } | { id, op: 'close' }
 // Replies:   { id, ok: true, result } | { id, ok: false, error: { name, message, stack, database, props } }
 // First message from here: { ready: true } or { ready: false, error }.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import process from 'node:process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, messages } from '@electric-sql/pglite';
@@ -42,6 +44,23 @@ async function run(pg, req) {
       throw new Error(`unknown request ${String(req.op)}`);
   }
 }
+
+/**
+ * What this thread runs is background work beside the event loop that answers announces (the
+ * accounting flush above all). At a lower scheduling priority the kernel does not let it
+ * preempt a waking event loop when both share a core, so announces do not queue behind a flush
+ * chunk for a time slice. Linux names the calling thread in /proc/thread-self, and setpriority
+ * on a thread id affects that thread alone; elsewhere the thread keeps the process's priority.
+ */
+function lowerOwnPriority(nice) {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // not Linux, or not permitted
+  }
+}
+if (workerData.nice) lowerOwnPriority(workerData.nice);
 
 const port = parentPort;
 let pg;

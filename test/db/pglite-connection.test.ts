@@ -4,7 +4,7 @@
  * session API, transactions, errors with their PostgreSQL fields, Bytes, the data-dir lock and
  * close. Real PGlite, no timings.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages } from '@electric-sql/pglite';
@@ -101,6 +101,31 @@ describe.each<PgliteThread>(['worker', 'main'])('PGlite on the %s thread', (thre
     // A failing statement inside a session does not poison the connection for others.
     await expect(db.withSession(async (s) => s.query('SELECT 1/0'))).rejects.toMatchObject({ code: '22012' });
     expect(await rows(db, 'SELECT 2 AS two')).toEqual([{ two: 2 }]);
+  });
+});
+
+/** Nice value of each thread of this process (Linux /proc), by thread id. */
+function threadNice(): Map<string, number> {
+  const nice = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    nice.set(tid, Number(fields[16]));
+  }
+  return nice;
+}
+
+describe.runIf(process.platform === 'linux')('PGlite worker thread priority', () => {
+  it('runs below the event loop (nice 5), and the event loop keeps its own priority', async () => {
+    const before = threadNice();
+    const db = await openDatabase({ kind: 'pglite', dataDir: null, thread: 'worker' });
+    try {
+      const started = [...threadNice()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+      expect(started).toContain(5);
+      expect(threadNice().get(String(process.pid)) ?? before.get(String(process.pid))).toBe(before.get(String(process.pid)));
+      expect(await rows(db, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
   });
 });
 
