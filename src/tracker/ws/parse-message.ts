@@ -13,6 +13,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { AnnounceEvent } from '../protocol/types.ts';
+import { readHotFrame, type IdCache } from './hot-frames.ts';
 import { JsonStringToken, SCAN_FAILED, scanJson } from './json-scan.ts';
 import { jsonLiteral } from './relay-json.ts';
 
@@ -166,8 +167,14 @@ const tooLarge = (what: string, limits: ParseLimits, infoHash: string) => new Ws
 /**
  * Parses one frame as received (text frames are valid UTF-8, ws checks them; `utf8Checked`
  * false makes this check it). Throws WsProtocolError as `parseMessage` does, for the same frames.
+ * The usual announce and answer frames are read by hot-frames.ts (with the socket's `ids`
+ * cache); everything else, and everything that reader leaves alone, by the general path below.
  */
-export function parseFrame(frame: Buffer, limits: ParseLimits, utf8Checked: boolean): WsMessage {
+export function parseFrame(frame: Buffer, limits: ParseLimits, utf8Checked: boolean, ids: IdCache | null = null): WsMessage {
+  if (utf8Checked) {
+    const hot = readHotFrame(frame, limits, ids);
+    if (hot !== null) return hot;
+  }
   if (utf8Checked || isUtf8(frame)) {
     const raw = scanJson(frame);
     if (raw !== SCAN_FAILED) return validate(raw, limits);

@@ -28,6 +28,7 @@ import { TrackerFailure } from '../errors.ts';
 import { AnnounceEvent } from '../protocol/types.ts';
 import { parseFrame, type ParseLimits, type SdpPayload, type WsProtocolError, type WsAnnounce, type WsAnswer, type WsMessage, type WsScrape } from './parse-message.ts';
 import type { CachedTorrent } from '../../cache/torrent-registry.ts';
+import { newIdCache, type IdCache } from './hot-frames.ts';
 import { announceReplySize, jsonLiteral, relayFrameSize, textFrame, writeAnnounceReply, writeRelayFrame } from './relay-json.ts';
 
 export interface WsTrackerOptions {
@@ -110,6 +111,8 @@ interface Peer {
   out: Buffer | null;
   /** Bytes of `out` used. */
   outLen: number;
+  /** The info hash and peer id this socket sent last, decoded (hot-frames.ts). */
+  ids: IdCache;
 }
 
 interface TcpSocket {
@@ -450,7 +453,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     let msg;
     try {
       // ws has checked that a text frame is UTF-8; a binary one is checked by parseFrame.
-      msg = parseFrame(frame, limits, !isBinary);
+      msg = parseFrame(frame, limits, !isBinary, peer.ids);
     } catch (err) {
       const e = err as WsProtocolError;
       failure(peer, 'announce', e.message, e.infoHash);
@@ -499,7 +502,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', release);
       reserved = false;
-      const peer: Peer = { ws, passkey, userId, ip, swarms: new Map(), pending: new Set(), minute: 0, announces: 0, messages: 0, strikes: 0, closed: false, out: null, outLen: 0 };
+      const peer: Peer = { ws, passkey, userId, ip, swarms: new Map(), pending: new Set(), minute: 0, announces: 0, messages: 0, strikes: 0, closed: false, out: null, outLen: 0, ids: newIdCache() };
       sockets.add(peer);
       ws.on('message', (data, isBinary) => {
         try {
