@@ -96,8 +96,10 @@ export class Ledger {
       };
     }
     const batch = { entries, torrents: [...this.touched], oldest: this.oldest };
-    // After a burst, give the memory back rather than keep the largest table ever needed.
-    this.allocate(this.rows * 4 < this.capacity ? Math.max(MIN_ROWS, this.capacity / 2) : this.capacity);
+    // Start small again: memory follows the credit pending now, not the largest burst ever seen
+    // (a fill of 1M peers would otherwise keep ~65 MB of table). Growing back by doubling costs
+    // a copy of each row about once per interval.
+    this.allocate(MIN_ROWS);
     this.rows = 0;
     this.touched = new Set();
     this.oldest = null;

@@ -51,7 +51,7 @@ describe('Ledger', () => {
       expect(entries.size).toBe(n);
       for (const i of [0, 1, 1023, 1024, 4095, n - 1]) expect(entries.get(`${i + 1}/${(i % 97) + 1}`)).toMatchObject({ uploaded: i, seedSeconds: round + 1, lastAnnounce: i });
     }
-    // Small batches after the burst (the table is halved on each such drain).
+    // Small batches after the burst (each drain starts from a small table again).
     for (let round = 0; round < 6; round++) {
       ledger.append(3, 4, credit({ uploaded: 1 }), 1);
       ledger.append(3, 4, credit({ uploaded: 1 }), 2);
