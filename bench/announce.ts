@@ -326,6 +326,8 @@ interface ProfileRun {
   cpuS: number;
   windowS: number;
   file: string;
+  /** Accounting flush lag and pending entries right after the load: did the flush keep up? */
+  flush: { lagS: number; pending: number } | null;
 }
 /**
  * One announce run of this server under --cpu-prof. `deferFlush` sets the accounting flush
@@ -347,6 +349,7 @@ async function profileRun(seconds: number, deferFlush: boolean): Promise<Profile
   const w = wrk('announce', POOLS, Number(opt.peers), Number(opt.torrents), seconds, Number(opt.connections));
   const t1 = Number(process.hrtime.bigint() / 1000n);
   const cpuS = cpuSeconds(pid) - c0;
+  const flush = await flushState();
   await stopServer(s);
   // One profile per thread (CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile); the event
   // loop's is thread 0 (the PGlite worker's CPU is in the req per CPU-s figures, not here).
@@ -358,7 +361,19 @@ async function profileRun(seconds: number, deferFlush: boolean): Promise<Profile
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   // V8 profile timestamps and process.hrtime share CLOCK_MONOTONIC: keep the load window only
   const summary = summarizeProfile(profile, ROOT, 30, { fromUs: t0, toUs: t1 });
-  return { variant, markdown: profileMarkdown(summary), wrk: w, cpuS, windowS: (t1 - t0) / 1e6, file };
+  return { variant, markdown: profileMarkdown(summary), wrk: w, cpuS, windowS: (t1 - t0) / 1e6, file, flush };
+}
+
+/** The server's accounting flush lag and pending entries from /metrics (null when unreadable). */
+async function flushState(): Promise<{ lagS: number; pending: number } | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`, { headers: { connection: 'close' } })).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const r = { lagS: value('accounting_flush_lag_seconds'), pending: value('accounting_pending_entries') };
+    return Number.isFinite(r.lagS) && Number.isFinite(r.pending) ? r : null;
+  } catch {
+    return null;
+  }
 }
 
 interface Server1m {
@@ -535,11 +550,13 @@ function renderSection(r: Report, notes = ''): string {
         '"flush-deferred" is the same server with ACCOUNTING_FLUSH_INTERVAL_MS=600000, so no accounting flush runs during the window: it isolates HTTP + tracker logic from the database write.',
       '',
     );
-    L.push('| run | req/s | p50 / p99 ms | server CPU-s | req per server CPU-s | timeouts |', '|---|---:|---:|---:|---:|---:|');
+    L.push('| run | req/s | p50 / p99 ms | server CPU-s | req per server CPU-s | timeouts | flush lag s / pending entries after the load |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const p of r.profiles) {
       const w = p.wrk;
-      L.push(`| ${p.variant} | ${w ? fmt(w.rps) : 'n/a'} | ${w ? `${fmt(w.lat_us.p50 / 1000, 2)} / ${fmt(w.lat_us.p99 / 1000, 1)}` : 'n/a'} | ${fmt(p.cpuS, 1)} | ${w ? fmt((w.rps * w.duration_s) / p.cpuS) : 'n/a'} | ${w ? w.errors.timeout : 'n/a'} |`);
+      const f = p.flush ? `${fmt(p.flush.lagS, 1)} / ${fmt(p.flush.pending)}` : 'n/a';
+      L.push(`| ${p.variant} | ${w ? fmt(w.rps) : 'n/a'} | ${w ? `${fmt(w.lat_us.p50 / 1000, 2)} / ${fmt(w.lat_us.p99 / 1000, 1)}` : 'n/a'} | ${fmt(p.cpuS, 1)} | ${w ? fmt((w.rps * w.duration_s) / p.cpuS) : 'n/a'} | ${w ? w.errors.timeout : 'n/a'} | ${f} |`);
     }
+    L.push('', 'A flush lag of a few seconds (the interval is 5 s) means the flush kept up during the window; a lag near the window length means it fell behind and its CPU is partly outside the window.');
     L.push('', 'Under the profiler (a few % slower than without).', '');
     for (const p of r.profiles) {
       L.push(`#### Profile: ${p.variant}`, '', `\`${p.file}\`, ${fmt(p.windowS, 0)} s window.`, '', p.markdown, '');
