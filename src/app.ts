@@ -82,14 +82,11 @@ export async function createApp(config: Config, db: Database, options: AppOption
   const swarm = options.swarm ?? redisStore ?? new MemorySwarmStore({ peerTtl });
   const ledger = new Ledger(now);
   const creditSource = redisStore ? new RedisCreditSource(redisStore, torrents) : ledgerSource(ledger);
-  const metrics = createMetrics(
-    { swarmTotals: () => swarm.totals(), flushLagSeconds: () => creditSource.lagMs() / 1000, pendingCredit: () => creditSource.pending() },
-    { defaultMetrics: config.env !== 'test' },
-  );
   const flusher = new AccountingFlusher({
     db,
     source: creditSource,
     logger,
+    nowMs: now,
     swarmCounts: async (ids) => {
       const keys = ids.map((id) => torrents.byId(id)?.keys[0] ?? '');
       return swarm.scrape(keys);
@@ -98,6 +95,10 @@ export async function createApp(config: Config, db: Database, options: AppOption
       for (const u of updates) torrents.setCompleted(u.id, u.completed);
     },
   });
+  const metrics = createMetrics(
+    { swarmTotals: () => swarm.totals(), flushLagSeconds: () => flusher.lagMs() / 1000, pendingCredit: () => flusher.pendingEntries() },
+    { defaultMetrics: config.env !== 'test' },
+  );
   const tracker: TrackerDeps = {
     users,
     torrents,

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../db/open-database.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { CreditSource } from './credit-source.ts';
+import type { CreditSource, PendingCredit } from './credit-source.ts';
 import type { LedgerBatch } from './ledger.ts';
 
 export interface FlushDeps {
@@ -19,6 +19,8 @@ export interface FlushDeps {
   onCompleted(updates: Array<{ id: number; completed: number }>): void;
   /** Entries per transaction; defaults to the backend's FLUSH_CHUNK (benchmarks vary it). */
   chunkSize?: number;
+  /** Unix ms, the clock the credit source stamps `oldest` with (default Date.now). */
+  nowMs?: () => number;
 }
 
 export interface FlushResult {
@@ -160,6 +162,8 @@ export class AccountingFlusher {
   private running: Promise<FlushResult> | null = null;
   /** Unix ms of the last successful flush. */
   lastSuccess = Date.now();
+  /** Credit taken from the source and not yet written: the write in progress. */
+  private inFlight: { entries: number; oldest: number | null } | null = null;
   /** Called after a batch was written (live `myTransfer` and `completed` updates); must not throw. */
   onFlushed?: (flushed: { userIds: number[]; completions: Array<{ id: number; completed: number }> }) => void;
 
@@ -170,6 +174,18 @@ export class AccountingFlusher {
       void this.flush().catch(() => undefined);
     }, intervalMs);
     this.timer.unref();
+  }
+
+  /** Credit not yet in the database: waiting in the source, or taken by the write in progress. */
+  pendingEntries(): number {
+    return this.deps.source.pending() + (this.inFlight?.entries ?? 0);
+  }
+
+  /** Age in ms of the oldest credit not yet in the database, including the write in progress. */
+  lagMs(): number {
+    const oldest = this.inFlight?.oldest ?? null;
+    const inFlight = oldest === null ? 0 : (this.deps.nowMs ?? Date.now)() - oldest;
+    return Math.max(this.deps.source.lagMs(), inFlight);
   }
 
   /** Writes everything pending; concurrent calls share one write. */
@@ -194,6 +210,17 @@ export class AccountingFlusher {
     // waiting for the database get their turn. Chunks of a retried batch keep their ids (the
     // chunk size of a backend never changes between attempts).
     const chunks = chunkBatch(batch, this.deps.chunkSize ?? FLUSH_CHUNK[this.deps.db.kind]);
+    const inFlight = { entries: batch.entries.length, oldest: batch.oldest };
+    this.inFlight = inFlight;
+    try {
+      return await this.writeChunks(pending, chunks, inFlight);
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private async writeChunks(pending: PendingCredit, chunks: LedgerBatch[], inFlight: { entries: number }): Promise<FlushResult> {
+    const batch = pending.batch;
     let written = 0;
     let completed = 0;
     for (let i = 0; i < chunks.length; i++) {
@@ -204,8 +231,10 @@ export class AccountingFlusher {
         this.deps.onCompleted(completions);
         this.onFlushed?.({ userIds: chunk.entries.map((e) => e.userId), completions });
         written += chunk.entries.length;
+        inFlight.entries -= chunk.entries.length;
         completed += completions.length;
       } catch (err) {
+        inFlight.entries = 0; // back in the source: counted there
         await pending.failed(mergeBatches(chunks.slice(i))).catch(() => undefined);
         this.deps.logger.error({ err, entries: batch.entries.length - written }, 'accounting flush failed; credit kept for the next attempt');
         throw err;

@@ -42,7 +42,7 @@ export function createMetrics(sources: MetricSources, opts: { defaultMetrics: bo
   new Gauge({ name: 'tracker_seeders', help: 'Seeding peer sessions', registers: [registry], async collect() { this.set((await readTotals()).seeders); } });
   new Gauge({ name: 'tracker_leechers', help: 'Leeching peer sessions', registers: [registry], async collect() { this.set((await readTotals()).leechers); } });
   new Gauge({ name: 'accounting_flush_lag_seconds', help: 'Age of the oldest credit not yet written to the database', registers: [registry], collect() { this.set(sources.flushLagSeconds()); } });
-  new Gauge({ name: 'accounting_pending_entries', help: 'User-torrent credit entries waiting for the next flush', registers: [registry], collect() { this.set(sources.pendingCredit()); } });
+  new Gauge({ name: 'accounting_pending_entries', help: 'User-torrent credit entries not yet written to the database (waiting, or in the flush in progress)', registers: [registry], collect() { this.set(sources.pendingCredit()); } });
   return {
     registry,
     announces: { ok: announces.ok, failure: announces.failure, rateLimited: announces.rate_limited, error: announces.error },

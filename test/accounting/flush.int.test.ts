@@ -67,4 +67,47 @@ describe('the accounting flush', () => {
       await t.close();
     }
   });
+  it('counts the credit of a flush in progress as pending until its chunk is written', async () => {
+    const t = await openTestDatabase();
+    try {
+      const owner = await aUser(t.db);
+      const tor = await aTorrent(t.db, owner.id);
+      const users = [owner, await aUser(t.db), await aUser(t.db)];
+      let clock = 1_000_000;
+      const ledger = new Ledger(() => clock);
+      for (const u of users) ledger.append(u.id, tor.id, { uploaded: 1, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_000);
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const flusher = new AccountingFlusher({
+        db: t.db,
+        source: ledgerSource(ledger),
+        logger: createLogger('silent'),
+        nowMs: () => clock,
+        chunkSize: 2,
+        // The first chunk waits here: the batch is taken from the ledger, nothing is written yet.
+        swarmCounts: async (x) => {
+          await held;
+          return x.map(() => ({ seeders: 0, leechers: 0 }));
+        },
+        onCompleted: () => undefined,
+      });
+      clock += 4_000;
+      const writing = flusher.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(ledger.pending).toBe(0);
+      expect(flusher.pendingEntries()).toBe(3);
+      expect(flusher.lagMs()).toBe(4_000);
+      // New credit during the write is counted beside it.
+      ledger.append(users[1]!.id, tor.id, { uploaded: 1, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_001);
+      expect(flusher.pendingEntries()).toBe(4);
+      release();
+      expect(await writing).toEqual({ entries: 3, completions: 0 });
+      expect(flusher.pendingEntries()).toBe(1);
+      expect(flusher.lagMs()).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
 });
