@@ -143,9 +143,20 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
     const broken = Buffer.from(JSON.stringify(answer('v=0 XX')));
     broken.write('\xff\xfe', broken.indexOf('XX'), 'latin1');
     b.ws.send(broken, { binary: true });
+    // One message in three fragments with a ping between them (ws's receiver state is reset per
+    // message; ws-tracker empties its spent fragment lists), then an unfragmented one.
+    const fragmented = JSON.stringify(answer('v=0 fragmented é'));
+    const cut1 = 20;
+    const cut2 = fragmented.indexOf('fragmented');
+    b.ws.send(fragmented.slice(0, cut1), { fin: false });
+    b.ws.ping();
+    b.ws.send(fragmented.slice(cut1, cut2), { fin: false });
+    b.ws.send(fragmented.slice(cut2), { fin: true });
+    const last = answer('v=0 after the fragments');
+    b.send(last);
     const got: unknown[] = [];
-    for (let i = 0; i < sent.length + 3; i++) got.push((await a.next((m) => m.answer !== undefined)).answer);
-    expect(got).toEqual([...sent.map((m) => m.answer), escaped.answer, binary.answer, { type: 'answer', sdp: 'v=0 \ufffd\ufffd' }]);
+    for (let i = 0; i < sent.length + 5; i++) got.push((await a.next((m) => m.answer !== undefined)).answer);
+    expect(got).toEqual([...sent.map((m) => m.answer), escaped.answer, binary.answer, { type: 'answer', sdp: 'v=0 \ufffd\ufffd' }, { type: 'answer', sdp: 'v=0 fragmented é' }, last.answer]);
     expect(b.received.filter((m) => m['failure reason'] !== undefined)).toEqual([]);
     for (const p of [a, b]) await p.close();
   });
