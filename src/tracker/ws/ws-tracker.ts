@@ -167,7 +167,7 @@ function passkeyOf(req: IncomingMessage, path: string): string | null {
  * Returns the function to call at the start of each 'message' event, or null when this ws does
  * not have the internals it relies on (then nothing is changed). ws is pinned (package.json).
  */
-function fragmentReleaser(ws: WebSocket): (() => void) | null {
+export function fragmentReleaser(ws: WebSocket): (() => void) | null {
   const receiver = (ws as unknown as { _receiver?: { _fragments?: unknown } })._receiver;
   if (receiver === undefined || !Array.isArray(receiver._fragments) || !Object.getOwnPropertyDescriptor(receiver, '_fragments')?.writable) return null;
   let current = receiver._fragments as unknown[];
