@@ -83,10 +83,11 @@ function applyParsers<T>(result: Results<T>, options: QueryOptions): Results<T> 
 /**
  * The worker thread's nice value (Linux). At the process's own priority, each request woke the
  * worker into preempting the event loop whenever both ran on one core (a 1-vCPU host, or the
- * benchmark's pinned core): announces waited behind flush chunks and answered fewer per
- * event-loop turn. Announce benchmark, embedded flush every 5 s, both pinned to one core:
- * 20-22k -> 32-35k requests per server CPU-second with the flush keeping up (lag 2-3 s at the
- * end of each run). Nice 10 starved the flush under that load (lag 21 s), so 5 it is.
+ * benchmark's pinned core): announces waited behind flush chunks and fewer were answered per
+ * event-loop turn. Below it, an overloaded core serves announces first and the accounting
+ * flush lags (visible in accounting_flush_lag_seconds; at most one ledger entry per session
+ * waits). Announce benchmark, both pinned to one core: p99 14-16 -> 8 ms, event loop 2 us per
+ * request cheaper, flush lag 6 -> 18 s (bench/RESULTS.md). Nice 10 starved the flush.
  */
 const WORKER_NICE = 5;
 
