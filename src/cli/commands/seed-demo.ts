@@ -13,6 +13,7 @@ import { DuplicateTorrent, registerTorrent } from '../../torrents/register.ts';
 import { sourceTagFor } from '../../torrents/source.ts';
 import { createUser, normaliseUsername } from '../../users/accounts.ts';
 import { UsageError, type Command } from '../command.ts';
+import { seededRandom } from '../../shared/seeded-random.ts';
 
 const CATEGORIES: [slug: string, name: string][] = [
   ['movies', 'Movies'],
@@ -61,18 +62,6 @@ const FUN = [
   ['Bandwidth', 'There are 10 kinds of users: those who seed and those who leech.'],
 ];
 
-/** Deterministic pseudo-random numbers, so every demo site looks the same. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(r: () => number, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)] as T;
 }
@@ -99,7 +88,7 @@ function progress(total: number, title: string, out: (line: string) => void): Pr
 }
 
 export function demoTorrent(i: number): { name: string; category: string; bytes: Buffer; promotion: Promotion } {
-  const r = rng(1000 + i);
+  const r = seededRandom(1000 + i);
   const category = (CATEGORIES[i % CATEGORIES.length] as [string, string])[0];
   const kind = KIND[category] as (typeof KIND)[string];
   const title = `${pick(r, ADJECTIVES)} ${pick(r, NOUNS)}`;

@@ -9,19 +9,9 @@ import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { newIdCache, readHotFrame, type IdCache } from '../../../src/tracker/ws/hot-frames.ts';
 import { parseFrame, WsProtocolError, type WsMessage } from '../../../src/tracker/ws/parse-message.ts';
+import { seededRandom } from '../../../src/shared/seeded-random.ts';
 
 const limits = { maxOffers: 10, maxSdpLength: 16 * 1024, maxScrapeHashes: 64 };
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const binary = (r: () => number) => String.fromCharCode(...Array.from({ length: 20 }, () => Math.floor(r() * 256)));
 const sdp = (r: () => number) => `v=0\r\no=- ${Math.floor(r() * 1e15)} 2 IN IP4 127.0.0.1\r\na=candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host\r\na="q" \\ é ✓ 😀 \t\r\n`.repeat(1 + Math.floor(r() * 3));
@@ -78,7 +68,7 @@ function agrees(b: Buffer, cache: IdCache | null = null): boolean {
 
 describe('readHotFrame', () => {
   it('reads announces with offers and answers, keys in any order, as the general path does', () => {
-    const r = rng(1);
+    const r = seededRandom(1);
     for (let i = 0; i < 300; i++) {
       for (const msg of [announce(r), announce(r, { shuffle: true, event: ['started', 'completed', 'stopped', 'update', 'empty', '', null][i % 7], left: i % 5 === 0 ? null : i % 5 === 1 ? 0 : undefined }), answer(r), answer(r, true), announce(r, { offers: i % 11 })]) {
         const b = Buffer.from(JSON.stringify(msg));
@@ -88,7 +78,7 @@ describe('readHotFrame', () => {
   });
 
   it('keeps SDPs and offer ids as views of the frame, the sender bytes', () => {
-    const r = rng(2);
+    const r = seededRandom(2);
     const text = JSON.stringify(answer(r));
     const b = Buffer.from(text);
     const m = readHotFrame(b, limits, null);
@@ -100,7 +90,7 @@ describe('readHotFrame', () => {
   });
 
   it('leaves unusual and hostile frames to the general path, which refuses them as before', () => {
-    const r = rng(3);
+    const r = seededRandom(3);
     const id = binary(r);
     const ok = JSON.stringify(announce(r, { offers: 1 }));
     const base = (o: Record<string, unknown>) => JSON.stringify({ action: 'announce', info_hash: id, peer_id: id, ...o });
@@ -189,7 +179,7 @@ describe('readHotFrame', () => {
   });
 
   it('never reads a mutated frame differently from the general path (differential)', () => {
-    const r = rng(4);
+    const r = seededRandom(4);
     const bits = ['"', '\\', '\\u00', '\\u01', '\\x', '{', '}', '[', ']', ',', ':', ' ', '\n', '\u0001', '0', '1', '-', '.', 'e', 'n', 'null', '"a"', '\\"', 'é', 'ÿ', 'Ā', '😀', '', '"offer"', '"answer"', '"sdp":', '"type":', '"offer_id":', '"left":'];
     let read = 0;
     let declined = 0;
@@ -216,7 +206,7 @@ describe('readHotFrame', () => {
   });
 
   it("caches a socket's ids by their literal bytes, copied out of the frame", () => {
-    const r = rng(5);
+    const r = seededRandom(5);
     const cache = newIdCache();
     const first = announce(r);
     const b1 = Buffer.from(JSON.stringify(first));

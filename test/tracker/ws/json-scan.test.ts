@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { JsonStringToken, SCAN_FAILED, scanJson } from '../../../src/tracker/ws/json-scan.ts';
+import { seededRandom } from '../../../src/shared/seeded-random.ts';
 
 /** The scanner's value with every token replaced by what its literal means. */
 function resolve(v: unknown): unknown {
@@ -29,18 +30,6 @@ function agrees(bytes: Buffer): boolean {
   if (!valid) throw new Error(`accepted invalid JSON: ${JSON.stringify(bytes.toString('utf8'))}`);
   expect(resolve(got)).toStrictEqual(want);
   return true;
-}
-
-// A deterministic generator (mulberry32) so a failure reproduces.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const binary = (r: () => number, n = 20) => String.fromCharCode(...Array.from({ length: n }, () => Math.floor(r() * 256)));
@@ -93,7 +82,7 @@ function answerFrame(r: () => number): string {
 
 describe('scanJson', () => {
   it('reads WebTorrent frames as JSON.parse does, SDP kept as its literal bytes', () => {
-    const r = rng(1);
+    const r = seededRandom(1);
     for (let i = 0; i < 200; i++) {
       for (const text of [announceFrame(r), answerFrame(r)]) {
         const bytes = Buffer.from(text);
@@ -110,7 +99,7 @@ describe('scanJson', () => {
   });
 
   it('agrees with JSON.parse on generated values, compact and indented', () => {
-    const r = rng(2);
+    const r = seededRandom(2);
     let accepted = 0;
     for (let i = 0; i < 3000; i++) {
       const v = randomValue(r, 0);
@@ -123,7 +112,7 @@ describe('scanJson', () => {
   });
 
   it('never accepts a mutated frame that JSON.parse rejects, and agrees on the rest', () => {
-    const r = rng(3);
+    const r = seededRandom(3);
     const bits = ['"', '\\', '\\u00', '\\x', '{', '}', '[', ']', ',', ':', ' ', '\n', '\u0001', '0', '-', '.', 'e', '+', 'n', 't', 'f', '\\"', 'é', '😀', ''];
     let rejected = 0;
     for (let i = 0; i < 20_000; i++) {
