@@ -35,6 +35,11 @@ export interface LedgerBatch {
 
 const MIN_ROWS = 1024;
 
+/** First probe slot of (user, torrent): multiplicative hashing of both ids. */
+function home(userId: number, torrentId: number, mask: number): number {
+  return (Math.imul(userId, 0x9e3779b1) ^ Math.imul(torrentId, 0x85ebca77)) & mask;
+}
+
 export class Ledger {
   private rows = 0;
   private capacity = MIN_ROWS;
@@ -118,8 +123,8 @@ export class Ledger {
   /** The row of (user, torrent), added (zeroed, last announce `now`) when new. */
   private rowOf(userId: number, torrentId: number, now: number): number {
     const mask = this.slots.length - 1;
-    // Multiplicative hashing of both ids; linear probing (the table is at most half full).
-    let i = (Math.imul(userId, 0x9e3779b1) ^ Math.imul(torrentId, 0x85ebca77)) & mask;
+    // Linear probing: the table is at most half full.
+    let i = home(userId, torrentId, mask);
     for (;;) {
       const slot = this.slots[i] as number;
       if (slot === 0) break;
@@ -152,7 +157,7 @@ export class Ledger {
     this.sums.set(old.sums.subarray(0, rows * 6));
     const mask = this.slots.length - 1;
     for (let row = 0; row < rows; row++) {
-      let i = (Math.imul(this.userId[row] as number, 0x9e3779b1) ^ Math.imul(this.torrentId[row] as number, 0x85ebca77)) & mask;
+      let i = home(this.userId[row] as number, this.torrentId[row] as number, mask);
       while (this.slots[i] !== 0) i = (i + 1) & mask;
       this.slots[i] = row + 1;
     }
