@@ -20,6 +20,7 @@
  * The input must be valid UTF-8 (a text frame, which ws has checked).
  */
 import { AnnounceEvent } from '../protocol/types.ts';
+import { string20 } from './json-scan.ts';
 import type { ParseLimits, WsAnnounce, WsAnswer, WsOffer } from './parse-message.ts';
 
 /**
@@ -28,13 +29,17 @@ import type { ParseLimits, WsAnnounce, WsAnswer, WsOffer } from './parse-message
  * instead of decoded, and the same string (hash already computed) goes to every Map lookup.
  */
 export interface IdCache {
-  infoHashLit: Buffer | null;
-  infoHash: string;
-  peerIdLit: Buffer | null;
-  peerId: string;
+  infoHash: CachedId;
+  peerId: CachedId;
 }
 
-export const newIdCache = (): IdCache => ({ infoHashLit: null, infoHash: '', peerIdLit: null, peerId: '' });
+export interface CachedId {
+  /** The JSON literal, quotes included; null until the first frame. */
+  lit: Buffer | null;
+  value: string;
+}
+
+export const newIdCache = (): IdCache => ({ infoHash: { lit: null, value: '' }, peerId: { lit: null, value: '' } });
 
 const Q = 0x22; // "
 const BS = 0x5c; // \
@@ -78,7 +83,7 @@ const units = new Uint16Array(20);
  * code points 0..255 (a binary id), decoded into `units`; or -1 (not such a literal, or not one
  * this reader decodes).
  */
-function idEnd(b: Buffer, at: number): number {
+export function idEnd(b: Buffer, at: number): number {
   let i = at + 1;
   let n = 0;
   for (;;) {
@@ -114,9 +119,27 @@ function idEnd(b: Buffer, at: number): number {
   return n === 20 ? i + 1 : -1;
 }
 
-function idString(): string {
-  const u = units;
-  return String.fromCharCode(u[0] as number, u[1] as number, u[2] as number, u[3] as number, u[4] as number, u[5] as number, u[6] as number, u[7] as number, u[8] as number, u[9] as number, u[10] as number, u[11] as number, u[12] as number, u[13] as number, u[14] as number, u[15] as number, u[16] as number, u[17] as number, u[18] as number, u[19] as number);
+/** The id read by the last `readId` that succeeded. */
+let idValue = '';
+
+/**
+ * At an opening quote: the end of an id literal (see `idEnd`), its value left in `idValue`, or
+ * -1. With a cache slot, bytes equal to the slot's literal take its value without decoding, and
+ * a literal decoded afresh replaces the slot's (copied: `b` is a read buffer that is reused).
+ */
+function readId(b: Buffer, at: number, slot: CachedId | null): number {
+  if (slot !== null && slot.lit !== null && startsWith(b, at, slot.lit)) {
+    idValue = slot.value;
+    return at + slot.lit.length;
+  }
+  const end = idEnd(b, at);
+  if (end < 0) return -1;
+  idValue = string20(units);
+  if (slot !== null) {
+    slot.lit = Buffer.from(b.subarray(at, end));
+    slot.value = idValue;
+  }
+  return end;
 }
 
 /** Whether `lit` occurs in `b` at `at`. */
@@ -289,45 +312,25 @@ export function readHotFrame(b: Buffer, limits: ParseLimits, cache: IdCache | nu
         break;
       case K_INFO_HASH: {
         if (b[i] !== Q) return null;
-        const c = cache;
-        if (c !== null && c.infoHashLit !== null && startsWith(b, i, c.infoHashLit)) {
-          infoHash = c.infoHash;
-          i += c.infoHashLit.length;
-          break;
-        }
-        const end = idEnd(b, i);
+        const end = readId(b, i, cache === null ? null : cache.infoHash);
         if (end < 0) return null;
-        infoHash = idString();
-        if (c !== null) {
-          c.infoHashLit = Buffer.from(b.subarray(i, end));
-          c.infoHash = infoHash;
-        }
+        infoHash = idValue;
         i = end;
         break;
       }
       case K_PEER_ID: {
         if (b[i] !== Q) return null;
-        const c = cache;
-        if (c !== null && c.peerIdLit !== null && startsWith(b, i, c.peerIdLit)) {
-          peerId = c.peerId;
-          i += c.peerIdLit.length;
-          break;
-        }
-        const end = idEnd(b, i);
+        const end = readId(b, i, cache === null ? null : cache.peerId);
         if (end < 0) return null;
-        peerId = idString();
-        if (c !== null) {
-          c.peerIdLit = Buffer.from(b.subarray(i, end));
-          c.peerId = peerId;
-        }
+        peerId = idValue;
         i = end;
         break;
       }
       case K_TO_PEER_ID: {
         if (b[i] !== Q) return null;
-        const end = idEnd(b, i);
+        const end = readId(b, i, null);
         if (end < 0) return null;
-        toPeerId = idString();
+        toPeerId = idValue;
         i = end;
         break;
       }

@@ -88,11 +88,15 @@ function decodeShort(b: Buffer, from: number, to: number): string {
   return fromUnits(n);
 }
 
-/** The string of `units[0..n)`; the 20 units of an id without an array (several times faster than apply). */
+/** The string of the first 20 code units of `u` (an id) without an array: several times faster than apply. */
+export function string20(u: Uint16Array): string {
+  return String.fromCharCode(u[0] as number, u[1] as number, u[2] as number, u[3] as number, u[4] as number, u[5] as number, u[6] as number, u[7] as number, u[8] as number, u[9] as number, u[10] as number, u[11] as number, u[12] as number, u[13] as number, u[14] as number, u[15] as number, u[16] as number, u[17] as number, u[18] as number, u[19] as number);
+}
+
+/** The string of `units[0..n)`. */
 function fromUnits(n: number): string {
-  const u = units;
-  if (n === 20) return String.fromCharCode(u[0] as number, u[1] as number, u[2] as number, u[3] as number, u[4] as number, u[5] as number, u[6] as number, u[7] as number, u[8] as number, u[9] as number, u[10] as number, u[11] as number, u[12] as number, u[13] as number, u[14] as number, u[15] as number, u[16] as number, u[17] as number, u[18] as number, u[19] as number);
-  return String.fromCharCode.apply(null, u.subarray(0, n) as unknown as number[]);
+  if (n === 20) return string20(units);
+  return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
 }
 
 // The keys and usual string values of WebTorrent messages, matched on their bytes so that no

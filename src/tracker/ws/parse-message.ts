@@ -13,7 +13,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { AnnounceEvent } from '../protocol/types.ts';
-import { readHotFrame, type IdCache } from './hot-frames.ts';
+import { idEnd, readHotFrame, type IdCache } from './hot-frames.ts';
 import { JsonStringToken, SCAN_FAILED, scanJson } from './json-scan.ts';
 import { jsonLiteral } from './relay-json.ts';
 
@@ -91,24 +91,7 @@ export function isBinary20(value: unknown): value is string {
  * json-scan.ts accepts them) means a string of 20 code points 0..255, as `isBinary20` of its value.
  */
 export function isBinary20Literal(lit: Buffer): boolean {
-  const end = lit.length - 1; // the closing quote
-  let n = 0;
-  let i = 1;
-  while (i < end) {
-    const c = lit[i] as number;
-    if (c < 0x80) {
-      if (c === 0x5c) {
-        if (lit[i + 1] === 0x75) {
-          // \uXXXX: at most \u00ff
-          if (lit[i + 2] !== 0x30 || lit[i + 3] !== 0x30) return false;
-          i += 6;
-        } else i += 2;
-      } else i++;
-    } else if (c === 0xc2 || c === 0xc3) i += 2; // U+0080..U+00FF
-    else return false; // a code point above 0xff
-    if (++n > 20) return false;
-  }
-  return n === 20;
+  return idEnd(lit, 0) === lit.length;
 }
 
 function offerIdOf(value: unknown, infoHash: string): Buffer {

@@ -222,6 +222,6 @@ describe('readHotFrame', () => {
     // The same value escaped differently: another literal, the same string.
     const escaped = JSON.stringify(other).replace(JSON.stringify(other.peer_id), `"${[...other.peer_id].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`);
     expect(readHotFrame(Buffer.from(escaped), limits, cache)).toMatchObject({ peerId: other.peer_id });
-    expect(cache.peerIdLit?.buffer).not.toBe(b1.buffer);
+    expect(cache.peerId.lit?.buffer).not.toBe(b1.buffer);
   });
 });
