@@ -80,7 +80,7 @@ function put(out: Buffer, at: number, src: Buffer): number {
  */
 export function writeRelayFrame(out: Buffer, at: number, kind: 'offer' | 'answer', payload: SdpPayload, offerIdJson: Buffer, peerIdJson: Buffer, infoHashJson: Buffer): number {
   const head = headOf(kind, payload.type);
-  const n = head.length + payload.sdpJson.length + offerIdJson.length + peerIdJson.length + infoHashJson.length + FIXED;
+  const n = relayPayloadSize(head, payload, offerIdJson, peerIdJson, infoHashJson);
   let p = writeHeader(out, at, n);
   p = put(out, p, head);
   p = put(out, p, payload.sdpJson);
@@ -94,9 +94,14 @@ export function writeRelayFrame(out: Buffer, at: number, kind: 'offer' | 'answer
   return p + 1;
 }
 
+/** The JSON bytes of a relayed frame whose head is `head` (WebSocket header not included). */
+function relayPayloadSize(head: Buffer, payload: SdpPayload, offerIdJson: Buffer, peerIdJson: Buffer, infoHashJson: Buffer): number {
+  return head.length + payload.sdpJson.length + offerIdJson.length + peerIdJson.length + infoHashJson.length + FIXED;
+}
+
 /** Bytes `writeRelayFrame` writes for these values, WebSocket header included. */
 export function relayFrameSize(kind: 'offer' | 'answer', payload: SdpPayload, offerIdJson: Buffer, peerIdJson: Buffer, infoHashJson: Buffer): number {
-  const n = headOf(kind, payload.type).length + payload.sdpJson.length + offerIdJson.length + peerIdJson.length + infoHashJson.length + FIXED;
+  const n = relayPayloadSize(headOf(kind, payload.type), payload, offerIdJson, peerIdJson, infoHashJson);
   return headerLength(n) + n;
 }
 
@@ -129,9 +134,14 @@ function putInt(out: Buffer, at: number, n: number, d: number): number {
   return at + d;
 }
 
+/** The JSON bytes of an announce reply with numbers of these digit counts (WebSocket header not included). */
+function announceReplyPayloadSize(intervalDigits: number, infoHashJson: Buffer, completeDigits: number, incompleteDigits: number): number {
+  return ANNOUNCE_REPLY_OPEN.length + intervalDigits + INFO_HASH_KEY.length + infoHashJson.length + COMPLETE_KEY.length + completeDigits + INCOMPLETE_KEY.length + incompleteDigits + 1;
+}
+
 /** Bytes of `writeAnnounceReply` for these values, header included. */
 export function announceReplySize(interval: number, infoHashJson: Buffer, complete: number, incomplete: number): number {
-  const n = ANNOUNCE_REPLY_OPEN.length + digits(interval) + INFO_HASH_KEY.length + infoHashJson.length + COMPLETE_KEY.length + digits(complete) + INCOMPLETE_KEY.length + digits(incomplete) + 1;
+  const n = announceReplyPayloadSize(digits(interval), infoHashJson, digits(complete), digits(incomplete));
   return headerLength(n) + n;
 }
 
@@ -143,7 +153,7 @@ export function writeAnnounceReply(out: Buffer, at: number, interval: number, in
   const di = digits(interval);
   const dc = digits(complete);
   const dn = digits(incomplete);
-  const n = ANNOUNCE_REPLY_OPEN.length + di + INFO_HASH_KEY.length + infoHashJson.length + COMPLETE_KEY.length + dc + INCOMPLETE_KEY.length + dn + 1;
+  const n = announceReplyPayloadSize(di, infoHashJson, dc, dn);
   let p = writeHeader(out, at, n);
   p = put(out, p, ANNOUNCE_REPLY_OPEN);
   p = putInt(out, p, interval, di);
