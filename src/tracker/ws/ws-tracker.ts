@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import * as wsModule from 'ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AppContext } from '../../app-context.ts';
 import type { ServerModule } from '../../server/module.ts';
@@ -164,28 +165,66 @@ function passkeyOf(req: IncomingMessage, path: string): string | null {
  * it (its message was already concatenated and is being emitted) removes the pointer; with it,
  * about 40 KB survive a scavenge (bench/RESULTS.md).
  *
- * Returns the function to call at the start of each 'message' event, or null when this ws does
- * not have the internals it relies on (then nothing is changed). ws is pinned (package.json).
+ * The hook is one accessor for `_fragments` on Receiver.prototype, installed when this module
+ * loads (before any receiver exists: ws's constructor then stores through it), and it keeps the
+ * arrays in two symbol-keyed fields. An accessor defined on each receiver instead (as before)
+ * turned every receiver into a dictionary-mode object, so all of ws's property reads and writes
+ * on it went through slow lookups (about 12 us of server CPU per announce, bench/RESULTS.md).
+ * Receivers that no tracker socket opted into (graphql-ws, clients) only store through it: their
+ * spent arrays are never touched, so a binaryType 'fragments' message stays intact.
  */
-export function fragmentReleaser(ws: WebSocket): (() => void) | null {
-  const receiver = (ws as unknown as { _receiver?: { _fragments?: unknown } })._receiver;
-  if (receiver === undefined || !Array.isArray(receiver._fragments) || !Object.getOwnPropertyDescriptor(receiver, '_fragments')?.writable) return null;
-  let current = receiver._fragments as unknown[];
-  let replaced: unknown[] | null = null;
-  Object.defineProperty(receiver, '_fragments', {
+// Registered symbols: a second copy of this module (test runners) finds the hook already there.
+const FRAGMENTS = Symbol.for('opentracker.ws.fragments');
+const SPENT = Symbol.for('opentracker.ws.spentFragments');
+const HOOKED = Symbol.for('opentracker.ws.fragmentsHook');
+
+interface HookedReceiver {
+  [FRAGMENTS]: unknown[];
+  /** The array that held the message being emitted; undefined on receivers not opted in. */
+  [SPENT]?: unknown[] | null;
+}
+
+const fragmentsHooked = ((): boolean => {
+  const Receiver = (wsModule as unknown as { Receiver?: { prototype: Record<symbol, unknown> } & (new () => { _fragments?: unknown }) }).Receiver;
+  if (Receiver === undefined) return false;
+  const proto = Receiver.prototype;
+  if (proto[HOOKED] === true) return true;
+  if (Object.getOwnPropertyDescriptor(proto, '_fragments') !== undefined) return false;
+  // The hook relies on ws 8's receiver keeping its fragment list in `_fragments` (ws is pinned).
+  const probe = new Receiver();
+  if (!Array.isArray(probe._fragments) || !Object.getOwnPropertyDescriptor(probe, '_fragments')?.writable) return false;
+  Object.defineProperty(proto, '_fragments', {
     configurable: true,
-    enumerable: true,
-    get: () => current,
-    set: (next: unknown[]) => {
-      if (replaced !== null) replaced.length = 0; // a message that was never emitted (e.g. invalid UTF-8)
-      replaced = current;
-      current = next;
+    get(this: HookedReceiver) {
+      return this[FRAGMENTS];
+    },
+    set(this: HookedReceiver, next: unknown[]) {
+      const spent = this[SPENT];
+      if (spent !== undefined) {
+        if (spent !== null) spent.length = 0; // a message that was never emitted (e.g. invalid UTF-8)
+        this[SPENT] = this[FRAGMENTS];
+      }
+      this[FRAGMENTS] = next;
     },
   });
+  proto[HOOKED] = true;
+  return true;
+})();
+
+/**
+ * Opts a socket's receiver into the GC workaround above. Returns the function to call at the
+ * start of each 'message' event, or null when this ws does not have the internals it relies on
+ * (then nothing is changed).
+ */
+export function fragmentReleaser(ws: WebSocket): (() => void) | null {
+  const receiver = (ws as unknown as { _receiver?: HookedReceiver })._receiver;
+  if (!fragmentsHooked || receiver === undefined || !Array.isArray(receiver[FRAGMENTS])) return null;
+  receiver[SPENT] = null;
   return () => {
-    if (replaced !== null) {
-      replaced.length = 0;
-      replaced = null;
+    const spent = receiver[SPENT];
+    if (spent !== null && spent !== undefined) {
+      spent.length = 0;
+      receiver[SPENT] = null;
     }
   };
 }
