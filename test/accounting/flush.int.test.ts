@@ -39,6 +39,39 @@ describe('the accounting flush', () => {
     }
   });
 
+  it('adds to the snatches that exist and inserts the new ones of the same chunk', async () => {
+    const t = await openTestDatabase();
+    try {
+      const owner = await aUser(t.db);
+      const old = await aUser(t.db);
+      const fresh = await aUser(t.db);
+      const tor = await aTorrent(t.db, owner.id);
+      const ledger = new Ledger(() => Date.now());
+      const flusher = new AccountingFlusher({ db: t.db, source: ledgerSource(ledger), logger: createLogger('silent'), swarmCounts: (x) => Promise.resolve(x.map(() => ({ seeders: 1, leechers: 1 }))), onCompleted: () => undefined });
+      const credit = { uploaded: 300, downloaded: 40, seedSeconds: 60, leechSeconds: 5, bonus: 0.25, completed: false };
+      ledger.append(old.id, tor.id, credit, 1_800_000_500);
+      await flusher.flush();
+      // An older announce time arrives later (another process's ledger): the latest one stays.
+      ledger.append(old.id, tor.id, credit, 1_800_000_100);
+      ledger.append(fresh.id, tor.id, credit, 1_800_000_200);
+      expect(await flusher.flush()).toEqual({ entries: 2, completions: 0 });
+      const rows = await t.db.query<{ user_id: number; uploaded: string; downloaded: string; seed_time: string; leech_time: string; last: Date }>(
+        'SELECT user_id, uploaded::text, downloaded::text, seed_time::text, leech_time::text, last_announce_at AS last FROM snatches ORDER BY user_id',
+      );
+      expect(rows.map((r) => ({ ...r, last: r.last.toISOString() }))).toEqual([
+        { user_id: old.id, uploaded: '600', downloaded: '80', seed_time: '120', leech_time: '10', last: new Date(1_800_000_500_000).toISOString() },
+        { user_id: fresh.id, uploaded: '300', downloaded: '40', seed_time: '60', leech_time: '5', last: new Date(1_800_000_200_000).toISOString() },
+      ]);
+      const users = await t.db.query<{ uploaded: string; bonus: number }>('SELECT uploaded::text, bonus FROM users WHERE id = ANY($1::int[]) ORDER BY id', [[old.id, fresh.id]]);
+      expect(users).toEqual([
+        { uploaded: '600', bonus: 0.5 },
+        { uploaded: '300', bonus: 0.25 },
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('skips credit of users and torrents deleted before the flush, and writes the rest of the chunk', async () => {
     const t = await openTestDatabase();
     try {
