@@ -205,6 +205,36 @@ describe('readHotFrame', () => {
     expect(declined).toBeGreaterThan(500);
   });
 
+  it('reads an SDP word-wise at every alignment: any stop byte at any place in a word, and the end of the frame', () => {
+    const r = seededRandom(6);
+    const head = JSON.stringify(answer(r)).replace(/"sdp":"(?:[^"\\]|\\.)*"/, '"sdp":"SDP"');
+    // Bytes that end a plain run (a raw control character, a quote, a backslash: escapes valid
+    // or not) and bytes that do not (UTF-8 lead and continuation bytes, DEL, the highest ASCII).
+    const inserts = ['\u0001', '\u001f', '\t', '\n', '\\"', '"', '\\\\', '\\n', '\\r\\n', '\\u0041', '\\u00', '\\x', 'é', '😀', '\u007f', '~', ' ', '!', '#', '[', ']'];
+    let read = 0;
+    for (let align = 0; align < 8; align++) {
+      for (let at = 0; at < 24; at++) {
+        for (const insert of inserts) {
+          const sdpText = `${'a'.repeat(at)}${insert}${'b'.repeat(29 - (at % 7))}`;
+          const text = head.replace('SDP', sdpText);
+          const bytes = Buffer.from(text);
+          // The frame at every offset of its ArrayBuffer, and with bytes after it (a read buffer
+          // holding the next frame) that a word read must not take for part of the frame.
+          const backing = Buffer.alloc(bytes.length + 16, 0x61);
+          bytes.copy(backing, align);
+          const b = backing.subarray(align, align + bytes.length);
+          if (!isUtf8(b)) continue;
+          if (agrees(b)) read++;
+          else expect(general(b)).toHaveProperty('error');
+          // Cut short inside the SDP: never read past the frame's end.
+          const cut = backing.subarray(align, align + text.indexOf(sdpText) + Math.min(at + 9, sdpText.length));
+          if (isUtf8(cut)) expect(readHotFrame(cut, limits, null)).toBeNull();
+        }
+      }
+    }
+    expect(read).toBeGreaterThan(1000);
+  });
+
   it("caches a socket's ids by their literal bytes, copied out of the frame", () => {
     const r = seededRandom(5);
     const cache = newIdCache();
