@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AccountingFlusher } from '../src/accounting/flush.ts';
-import type { LedgerBatch, LedgerEntry } from '../src/accounting/ledger.ts';
+import { emptyRows, type LedgerEntry, rowsFromEntries } from '../src/accounting/credit-rows.ts';
+import type { LedgerBatch } from '../src/accounting/ledger.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openDatabase } from '../src/db/open-database.ts';
 import { createLogger } from '../src/shared/logger.ts';
@@ -46,13 +47,13 @@ await db.exec(`INSERT INTO torrents (info_hash, name, size, file_count, files, i
 const where = scratch ? 'postgres' : `pglite ${dir ? 'on disk' : 'in memory'}, ${thread} thread`;
 process.stdout.write(`${where}: ${n} entries per flush over ${torrents} torrents, chunk ${values.chunk ?? 'default'}\n`);
 
-let batch: LedgerBatch = { entries: [], torrents: [], oldest: null };
+let batch: LedgerBatch = { rows: emptyRows(), torrents: [], oldest: null };
 let round = 0;
 const flusher = new AccountingFlusher({
   db,
   source: {
     take: () => Promise.resolve({ batch, id: null, done: () => Promise.resolve(), failed: () => Promise.resolve() }),
-    pending: () => batch.entries.length,
+    pending: () => batch.rows.length,
     lagMs: () => 0,
   },
   logger: createLogger('silent'),
@@ -88,7 +89,7 @@ for (round = 1; round <= Number(values.rounds); round++) {
   for (const i of order) {
     entries.push({ userId: i + 1, torrentId: (i % torrents) + 1, uploaded: 65536 * i, downloaded: 1000, seedSeconds: 5, leechSeconds: 0, bonus: 0.001, completed: i % 50 === round % 50, lastAnnounce: 1_800_000_000 + round });
   }
-  batch = { entries, torrents: Array.from({ length: torrents }, (_, i) => i + 1), oldest: null };
+  batch = { rows: rowsFromEntries(entries), torrents: Array.from({ length: torrents }, (_, i) => i + 1), oldest: null };
   stalls.reset();
   stalls.enable();
   const t0 = performance.now();

@@ -7,6 +7,7 @@
 import type { Database } from '../db/open-database.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CreditSource, PendingCredit } from './credit-source.ts';
+import { concatRows, S_BONUS, S_DOWNLOADED, S_LAST, S_LEECH, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
 import type { LedgerBatch } from './ledger.ts';
 
 export interface FlushDeps {
@@ -41,17 +42,33 @@ export async function writeBatch(
   counts: Array<{ seeders: number; leechers: number }>,
   batchId: string | null = null,
 ): Promise<{ completions: Array<{ id: number; completed: number }> }> {
-  const e = batch.entries;
-  const int = (x: number) => String(Math.round(x));
-  const userIds = e.map((x) => x.userId);
-  const torrentIds = e.map((x) => x.torrentId);
-  const up = e.map((x) => int(x.uploaded));
-  const down = e.map((x) => int(x.downloaded));
-  const seed = e.map((x) => int(x.seedSeconds));
-  const leech = e.map((x) => int(x.leechSeconds));
-  const bonus = e.map((x) => x.bonus);
-  const last = e.map((x) => x.lastAnnounce);
-  const done = e.filter((x) => x.completed);
+  const r = batch.rows;
+  const n = r.length;
+  const userIds = Array.from(r.userId);
+  const torrentIds = Array.from(r.torrentId);
+  // Integers beyond 2^31 go to bigint columns as decimal strings.
+  const column = (field: number, asInt: boolean) => {
+    const out = new Array<string | number>(n);
+    for (let i = 0; i < n; i++) {
+      const v = r.sums[i * SUM_FIELDS + field] as number;
+      out[i] = asInt ? String(Math.round(v)) : v;
+    }
+    return out;
+  };
+  const up = column(S_UPLOADED, true);
+  const down = column(S_DOWNLOADED, true);
+  const seed = column(S_SEED, true);
+  const leech = column(S_LEECH, true);
+  const bonus = column(S_BONUS, false);
+  const last = column(S_LAST, false);
+  const doneUsers: number[] = [];
+  const doneTorrents: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (r.completed[i] === 1) {
+      doneUsers.push(r.userId[i] as number);
+      doneTorrents.push(r.torrentId[i] as number);
+    }
+  }
   return db.withSession(async (s) => {
     // PGlite holds every page in memory: at the default random_page_cost (4, for disks) its
     // planner prefers scanning all users to looking up a chunk's few hundred by key.
@@ -64,7 +81,7 @@ export async function writeBatch(
           return { completions: [] };
         }
       }
-      if (e.length > 0) {
+      if (n > 0) {
         // One statement: users' totals raised (the CTE), and the snatches of the users it found
         // upserted; entries of deleted users or torrents are skipped. One set of arrays, parsed
         // once, and no second lookup of each user. Torrents are looked up by key (`= ANY`):
@@ -101,7 +118,7 @@ export async function writeBatch(
         );
       }
       let completions: Array<{ id: number; completed: number }> = [];
-      if (done.length > 0) {
+      if (doneUsers.length > 0) {
         completions = await s.query<{ id: number; completed: number }>(
           `WITH firsts AS (
              UPDATE snatches SET completed_at = now()
@@ -114,7 +131,7 @@ export async function writeBatch(
            UPDATE torrents SET times_completed = torrents.times_completed + per_torrent.n
            FROM per_torrent WHERE torrents.id = per_torrent.torrent_id
            RETURNING torrents.id, torrents.times_completed AS completed`,
-          [done.map((x) => x.userId), done.map((x) => x.torrentId)],
+          [doneUsers, doneTorrents],
         );
       }
       if (batch.torrents.length > 0) {
@@ -145,16 +162,16 @@ export async function writeBatch(
 const FLUSH_CHUNK = { pglite: 1000, postgres: 2000 } as const;
 
 function chunkBatch(batch: LedgerBatch, size: number): LedgerBatch[] {
-  const n = Math.max(1, Math.ceil(batch.entries.length / size), Math.ceil(batch.torrents.length / size));
+  const n = Math.max(1, Math.ceil(batch.rows.length / size), Math.ceil(batch.torrents.length / size));
   return Array.from({ length: n }, (_, i) => ({
-    entries: batch.entries.slice(i * size, (i + 1) * size),
+    rows: sliceRows(batch.rows, i * size, (i + 1) * size),
     torrents: batch.torrents.slice(i * size, (i + 1) * size),
     oldest: batch.oldest,
   }));
 }
 
 function mergeBatches(batches: LedgerBatch[]): LedgerBatch {
-  return { entries: batches.flatMap((b) => b.entries), torrents: batches.flatMap((b) => b.torrents), oldest: batches[0]?.oldest ?? null };
+  return { rows: concatRows(batches.map((b) => b.rows)), torrents: batches.flatMap((b) => b.torrents), oldest: batches[0]?.oldest ?? null };
 }
 
 export class AccountingFlusher {
@@ -201,7 +218,7 @@ export class AccountingFlusher {
     const pending = await this.deps.source.take();
     if (!pending) return { entries: 0, completions: 0 };
     const { batch } = pending;
-    if (batch.entries.length === 0 && batch.torrents.length === 0) {
+    if (batch.rows.length === 0 && batch.torrents.length === 0) {
       await pending.done();
       this.lastSuccess = Date.now();
       return { entries: 0, completions: 0 };
@@ -210,7 +227,7 @@ export class AccountingFlusher {
     // waiting for the database get their turn. Chunks of a retried batch keep their ids (the
     // chunk size of a backend never changes between attempts).
     const chunks = chunkBatch(batch, this.deps.chunkSize ?? FLUSH_CHUNK[this.deps.db.kind]);
-    const inFlight = { entries: batch.entries.length, oldest: batch.oldest };
+    const inFlight = { entries: batch.rows.length, oldest: batch.oldest };
     this.inFlight = inFlight;
     try {
       return await this.writeChunks(pending, chunks, inFlight);
@@ -229,14 +246,14 @@ export class AccountingFlusher {
         const counts = await this.deps.swarmCounts(chunk.torrents);
         const { completions } = await writeBatch(this.deps.db, chunk, counts, pending.id === null ? null : `${pending.id}#${i}`);
         this.deps.onCompleted(completions);
-        this.onFlushed?.({ userIds: chunk.entries.map((e) => e.userId), completions });
-        written += chunk.entries.length;
-        inFlight.entries -= chunk.entries.length;
+        this.onFlushed?.({ userIds: Array.from(chunk.rows.userId), completions });
+        written += chunk.rows.length;
+        inFlight.entries -= chunk.rows.length;
         completed += completions.length;
       } catch (err) {
         inFlight.entries = 0; // back in the source: counted there
         await pending.failed(mergeBatches(chunks.slice(i))).catch(() => undefined);
-        this.deps.logger.error({ err, entries: batch.entries.length - written }, 'accounting flush failed; credit kept for the next attempt');
+        this.deps.logger.error({ err, entries: batch.rows.length - written }, 'accounting flush failed; credit kept for the next attempt');
         throw err;
       }
       if (i + 1 < chunks.length) await new Promise((resolve) => setImmediate(resolve));

@@ -7,26 +7,14 @@
  * torrent), not in objects: every new session's entry would otherwise be a few heap objects
  * that live until the next flush, i.e. exactly what the young generation promotes, and the
  * old generation then has to mark and compact them (measured on the announce benchmark: about
- * 1 MB promoted per scavenge, mark-compact steps up to 20 ms, the p99). Entry objects are made
- * only when a batch is drained.
+ * 1 MB promoted per scavenge, mark-compact steps up to 20 ms, the p99). A drain hands the
+ * columns themselves to the flush (credit-rows.ts) and starts new ones.
  */
 import type { Credit } from './deltas.ts';
-
-export interface LedgerEntry {
-  userId: number;
-  torrentId: number;
-  uploaded: number;
-  downloaded: number;
-  seedSeconds: number;
-  leechSeconds: number;
-  bonus: number;
-  completed: boolean;
-  /** Unix seconds of the latest announce. */
-  lastAnnounce: number;
-}
+import { type CreditRows, S_BONUS, S_DOWNLOADED, S_LAST, S_LEECH, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
 
 export interface LedgerBatch {
-  entries: LedgerEntry[];
+  rows: CreditRows;
   /** Torrents whose swarm changed since the last drain (their counts are mirrored to SQL). */
   torrents: number[];
   /** Unix ms of the oldest entry in the batch; null when empty. */
@@ -48,25 +36,29 @@ export class Ledger {
   private userId = new Int32Array(MIN_ROWS);
   private torrentId = new Int32Array(MIN_ROWS);
   private completed = new Uint8Array(MIN_ROWS);
-  /** uploaded, downloaded, seed s, leech s, bonus, last announce: one row of six per entry. */
-  private sums = new Float64Array(MIN_ROWS * 6);
+  /** SUM_FIELDS per row (credit-rows.ts). */
+  private sums = new Float64Array(MIN_ROWS * SUM_FIELDS);
   private touched = new Set<number>();
   private oldest: number | null = null;
 
   constructor(private readonly nowMs: () => number) {}
 
   append(userId: number, torrentId: number, credit: Credit, now: number): void {
+    this.add(userId, torrentId, credit.uploaded, credit.downloaded, credit.seedSeconds, credit.leechSeconds, credit.bonus, credit.completed, now);
+  }
+
+  private add(userId: number, torrentId: number, uploaded: number, downloaded: number, seed: number, leech: number, bonus: number, completed: boolean, now: number): void {
     this.touched.add(torrentId);
     const row = this.rowOf(userId, torrentId, now);
     const s = this.sums;
-    const at = row * 6;
-    s[at] = (s[at] as number) + credit.uploaded;
-    s[at + 1] = (s[at + 1] as number) + credit.downloaded;
-    s[at + 2] = (s[at + 2] as number) + credit.seedSeconds;
-    s[at + 3] = (s[at + 3] as number) + credit.leechSeconds;
-    s[at + 4] = (s[at + 4] as number) + credit.bonus;
-    if (now > (s[at + 5] as number)) s[at + 5] = now;
-    if (credit.completed) this.completed[row] = 1;
+    const at = row * SUM_FIELDS;
+    s[at + S_UPLOADED] = (s[at + S_UPLOADED] as number) + uploaded;
+    s[at + S_DOWNLOADED] = (s[at + S_DOWNLOADED] as number) + downloaded;
+    s[at + S_SEED] = (s[at + S_SEED] as number) + seed;
+    s[at + S_LEECH] = (s[at + S_LEECH] as number) + leech;
+    s[at + S_BONUS] = (s[at + S_BONUS] as number) + bonus;
+    if (now > (s[at + S_LAST] as number)) s[at + S_LAST] = now;
+    if (completed) this.completed[row] = 1;
   }
 
   /** Marks a torrent's swarm as changed without credit (e.g. a stopped peer that sent nothing new). */
@@ -84,27 +76,12 @@ export class Ledger {
   }
 
   drain(): LedgerBatch {
-    const entries: LedgerEntry[] = new Array<LedgerEntry>(this.rows);
-    const s = this.sums;
-    for (let row = 0; row < this.rows; row++) {
-      const at = row * 6;
-      entries[row] = {
-        userId: this.userId[row] as number,
-        torrentId: this.torrentId[row] as number,
-        uploaded: s[at] as number,
-        downloaded: s[at + 1] as number,
-        seedSeconds: s[at + 2] as number,
-        leechSeconds: s[at + 3] as number,
-        bonus: s[at + 4] as number,
-        completed: this.completed[row] === 1,
-        lastAnnounce: s[at + 5] as number,
-      };
-    }
-    const batch = { entries, torrents: [...this.touched], oldest: this.oldest };
-    // Start small again: memory follows the credit pending now, not the largest burst ever seen
-    // (a fill of 1M peers would otherwise keep ~65 MB of table). Growing back by doubling costs
-    // a copy of each row about once per interval.
-    this.allocate(MIN_ROWS);
+    const rows = sliceRows({ length: this.rows, userId: this.userId, torrentId: this.torrentId, completed: this.completed, sums: this.sums }, 0, this.rows);
+    const batch = { rows, torrents: [...this.touched], oldest: this.oldest };
+    // The batch owns these columns now. Start small again: memory follows the credit pending
+    // now, not the largest burst ever seen (a fill of 1M peers would otherwise keep ~65 MB of
+    // table). Growing back by doubling costs a copy of each row about once per interval.
+    if (this.rows > 0) this.allocate(MIN_ROWS);
     this.rows = 0;
     this.touched = new Set();
     this.oldest = null;
@@ -113,8 +90,11 @@ export class Ledger {
 
   /** Puts a batch that could not be written back in front of newer credit. */
   restore(batch: LedgerBatch): void {
-    for (const e of batch.entries) {
-      this.append(e.userId, e.torrentId, { uploaded: e.uploaded, downloaded: e.downloaded, seedSeconds: e.seedSeconds, leechSeconds: e.leechSeconds, bonus: e.bonus, completed: e.completed }, e.lastAnnounce);
+    const r = batch.rows;
+    const s = r.sums;
+    for (let i = 0; i < r.length; i++) {
+      const at = i * SUM_FIELDS;
+      this.add(r.userId[i] as number, r.torrentId[i] as number, s[at + S_UPLOADED] as number, s[at + S_DOWNLOADED] as number, s[at + S_SEED] as number, s[at + S_LEECH] as number, s[at + S_BONUS] as number, r.completed[i] === 1, s[at + S_LAST] as number);
     }
     for (const t of batch.torrents) this.touched.add(t);
     if (batch.oldest !== null && (this.oldest === null || batch.oldest < this.oldest)) this.oldest = batch.oldest;
@@ -141,8 +121,8 @@ export class Ledger {
     this.userId[row] = userId;
     this.torrentId[row] = torrentId;
     this.completed[row] = 0;
-    this.sums.fill(0, row * 6, row * 6 + 5);
-    this.sums[row * 6 + 5] = now;
+    this.sums.fill(0, row * SUM_FIELDS, row * SUM_FIELDS + SUM_FIELDS);
+    this.sums[row * SUM_FIELDS + S_LAST] = now;
     if (this.oldest === null) this.oldest = this.nowMs();
     return row;
   }
@@ -154,7 +134,7 @@ export class Ledger {
     this.userId.set(old.userId.subarray(0, rows));
     this.torrentId.set(old.torrentId.subarray(0, rows));
     this.completed.set(old.completed.subarray(0, rows));
-    this.sums.set(old.sums.subarray(0, rows * 6));
+    this.sums.set(old.sums.subarray(0, rows * SUM_FIELDS));
     const mask = this.slots.length - 1;
     for (let row = 0; row < rows; row++) {
       let i = home(this.userId[row] as number, this.torrentId[row] as number, mask);
@@ -163,18 +143,13 @@ export class Ledger {
     }
   }
 
-  /** Fresh, empty storage for `capacity` rows (an empty table when the size is unchanged). */
+  /** Fresh, empty storage for `capacity` rows; the old columns may belong to a drained batch. */
   private allocate(capacity: number): void {
-    if (capacity === this.capacity && this.rows === 0) return;
-    if (capacity === this.capacity) {
-      this.slots.fill(0);
-      return;
-    }
     this.capacity = capacity;
     this.slots = new Int32Array(capacity * 2);
     this.userId = new Int32Array(capacity);
     this.torrentId = new Int32Array(capacity);
     this.completed = new Uint8Array(capacity);
-    this.sums = new Float64Array(capacity * 6);
+    this.sums = new Float64Array(capacity * SUM_FIELDS);
   }
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { TorrentRegistry } from '../cache/torrent-registry.ts';
 import type { RedisSwarmStore } from '../swarm/stores/redis.ts';
 import type { CreditSource, PendingCredit } from './credit-source.ts';
-import type { LedgerEntry } from './ledger.ts';
+import { type LedgerEntry, rowsFromEntries } from './credit-rows.ts';
 
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const MAX_SWARMS_PER_BATCH = 5000;
@@ -143,7 +143,7 @@ export class RedisCreditSource implements CreditSource {
       });
       this.lastTake = Date.now();
       return {
-        batch: { entries, torrents: [...torrents], oldest: null },
+        batch: { rows: rowsFromEntries(entries), torrents: [...torrents], oldest: null },
         id: batchId,
         done: async () => {
           const p = this.redis.pipeline();

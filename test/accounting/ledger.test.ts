@@ -6,9 +6,13 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Credit } from '../../src/accounting/deltas.ts';
-import { Ledger, type LedgerEntry } from '../../src/accounting/ledger.ts';
+import { concatRows, type CreditRows, entriesOf, type LedgerEntry, rowsFromEntries, sliceRows } from '../../src/accounting/credit-rows.ts';
+import { Ledger, type LedgerBatch } from '../../src/accounting/ledger.ts';
 
 const credit = (over: Partial<Credit> = {}): Credit => ({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, ...over });
+
+/** The drained entries as objects, for assertions. */
+const drained = (batch: LedgerBatch): LedgerEntry[] => entriesOf(batch.rows);
 
 function byKey(entries: LedgerEntry[]): Map<string, LedgerEntry> {
   return new Map(entries.map((e) => [`${e.userId}/${e.torrentId}`, e]));
@@ -25,21 +29,23 @@ describe('Ledger', () => {
     expect(ledger.pending).toBe(2);
     expect(ledger.lagMs()).toBe(3_000);
     const batch = ledger.drain();
-    expect(byKey(batch.entries).get('7/3')).toEqual({ userId: 7, torrentId: 3, uploaded: 150, downloaded: 20, seedSeconds: 30, leechSeconds: 5, bonus: 0.5, completed: true, lastAnnounce: 1_700_000_010 });
-    expect(byKey(batch.entries).get('8/3')).toMatchObject({ downloaded: 1, completed: false, lastAnnounce: 1_700_000_020 });
+    expect(byKey(drained(batch)).get('7/3')).toEqual({ userId: 7, torrentId: 3, uploaded: 150, downloaded: 20, seedSeconds: 30, leechSeconds: 5, bonus: 0.5, completed: true, lastAnnounce: 1_700_000_010 });
+    expect(byKey(drained(batch)).get('8/3')).toMatchObject({ downloaded: 1, completed: false, lastAnnounce: 1_700_000_020 });
     expect(batch).toMatchObject({ torrents: [3], oldest: 1_000 });
     expect(ledger.pending).toBe(0);
     expect(ledger.lagMs()).toBe(0);
-    expect(ledger.drain()).toEqual({ entries: [], torrents: [], oldest: null });
+    expect(ledger.drain()).toMatchObject({ rows: { length: 0 }, torrents: [], oldest: null });
   });
 
   it('lists touched torrents without credit, and drains each entry once', () => {
     const ledger = new Ledger(() => 0);
     ledger.touch(5);
     ledger.append(1, 6, credit({ uploaded: 1 }), 10);
-    expect(ledger.drain()).toMatchObject({ torrents: [5, 6], entries: [{ userId: 1, torrentId: 6, uploaded: 1 }] });
+    const first = ledger.drain();
+    expect(first.torrents).toEqual([5, 6]);
+    expect(drained(first)).toEqual([expect.objectContaining({ userId: 1, torrentId: 6, uploaded: 1 })]);
     ledger.append(1, 6, credit({ uploaded: 2 }), 11);
-    expect(ledger.drain().entries).toEqual([expect.objectContaining({ uploaded: 2, lastAnnounce: 11 })]);
+    expect(drained(ledger.drain())).toEqual([expect.objectContaining({ uploaded: 2, lastAnnounce: 11 })]);
   });
 
   it('grows past its initial table and shrinks after the burst without losing or mixing entries', () => {
@@ -47,7 +53,7 @@ describe('Ledger', () => {
     const n = 20_000;
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < n; i++) ledger.append(i + 1, (i % 97) + 1, credit({ uploaded: i, seedSeconds: round + 1 }), i);
-      const entries = byKey(ledger.drain().entries);
+      const entries = byKey(drained(ledger.drain()));
       expect(entries.size).toBe(n);
       for (const i of [0, 1, 1023, 1024, 4095, n - 1]) expect(entries.get(`${i + 1}/${(i % 97) + 1}`)).toMatchObject({ uploaded: i, seedSeconds: round + 1, lastAnnounce: i });
     }
@@ -55,8 +61,28 @@ describe('Ledger', () => {
     for (let round = 0; round < 6; round++) {
       ledger.append(3, 4, credit({ uploaded: 1 }), 1);
       ledger.append(3, 4, credit({ uploaded: 1 }), 2);
-      expect(ledger.drain().entries).toEqual([expect.objectContaining({ userId: 3, torrentId: 4, uploaded: 2, lastAnnounce: 2 })]);
+      expect(drained(ledger.drain())).toEqual([expect.objectContaining({ userId: 3, torrentId: 4, uploaded: 2, lastAnnounce: 2 })]);
     }
+  });
+
+  it('hands its columns to the drained batch: credit appended afterwards never changes it', () => {
+    const ledger = new Ledger(() => 0);
+    for (let i = 0; i < 1500; i++) ledger.append(i + 1, 1, credit({ uploaded: 10 }), 100);
+    const batch = ledger.drain();
+    const before = drained(batch);
+    // The same keys again, and enough new ones to reuse and then outgrow a small table.
+    for (let i = 0; i < 3000; i++) ledger.append((i % 2000) + 1, 1 + (i % 3), credit({ uploaded: 7, completed: true }), 200);
+    expect(drained(batch)).toEqual(before);
+    expect(before.every((e) => e.uploaded === 10 && !e.completed && e.lastAnnounce === 100)).toBe(true);
+  });
+
+  it('slices and joins drained rows without losing or reordering any', () => {
+    const entries: LedgerEntry[] = Array.from({ length: 2500 }, (_, i) => ({ userId: i + 1, torrentId: (i % 7) + 1, uploaded: i * 1e9, downloaded: i, seedSeconds: 1, leechSeconds: 2, bonus: i / 3, completed: i % 5 === 0, lastAnnounce: 1_700_000_000 + i }));
+    const rows = rowsFromEntries(entries);
+    const parts = [sliceRows(rows, 0, 1000), sliceRows(rows, 1000, 2000), sliceRows(rows, 2000, 3000), sliceRows(rows, 3000, 4000)];
+    expect(parts.map((p) => p.length)).toEqual([1000, 1000, 500, 0]);
+    expect(entriesOf(concatRows(parts))).toEqual(entries);
+    expect(entriesOf(concatRows([parts[2] as CreditRows, parts[0] as CreditRows]))).toEqual([...entries.slice(2000), ...entries.slice(0, 1000)]);
   });
 
   it('puts a failed batch back in front of newer credit', () => {
@@ -69,9 +95,9 @@ describe('Ledger', () => {
     ledger.append(2, 1, credit({ downloaded: 3 }), 61);
     ledger.restore(failed);
     const batch = ledger.drain();
-    expect(byKey(batch.entries).get('1/1')).toMatchObject({ uploaded: 15, completed: true, lastAnnounce: 60 });
+    expect(byKey(drained(batch)).get('1/1')).toMatchObject({ uploaded: 15, completed: true, lastAnnounce: 60 });
     expect(batch.oldest).toBe(100);
-    expect(batch.entries).toHaveLength(2);
+    expect(batch.rows.length).toBe(2);
   });
 
   propTest.prop(
@@ -93,9 +119,9 @@ describe('Ledger', () => {
     const ledger = new Ledger(() => 0);
     let model = new Map<string, { uploaded: number; seedSeconds: number; lastAnnounce: number }>();
     const check = () => {
-      const drained = byKey(ledger.drain().entries);
-      expect(drained.size).toBe(model.size);
-      for (const [key, want] of model) expect(drained.get(key)).toMatchObject(want);
+      const got = byKey(drained(ledger.drain()));
+      expect(got.size).toBe(model.size);
+      for (const [key, want] of model) expect(got.get(key)).toMatchObject(want);
       model = new Map();
     };
     // A few users repeat so that keys collide in the model as they do in real traffic.
