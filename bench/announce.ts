@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { profileMarkdown, summarizeProfile, type CpuProfile } from './cpu-profile.ts';
 import type { SwarmMemoryResult } from './swarm-memory.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -43,6 +44,9 @@ const HELP = `usage: npm run bench:announce -- [options]
   --peers M --torrents N   pool sizes for the side-by-side run                      [100000 / 10000]
   --profile-duration S  seconds of announce load under --cpu-prof, twice (default and
                         flush deferred), 0 = no profile                             [15]
+  --postgres URL        also profile this server on PostgreSQL (a scratch database on URL's
+                        server, e.g. postgres://root@127.0.0.1:5432/postgres); PostgreSQL's
+                        own CPU is reported beside the server's                     [off]
   --memory-peers M      in-process memory measurement (bench/swarm-memory.ts), 0 = skip [1000000]
   --memory-torrents N                                                               [100000]
   --server-1m           also fill the real server with --memory-peers peers in --memory-torrents swarms (slow: loads as many users)
@@ -64,6 +68,7 @@ const { values: opt } = parseArgs({
     peers: { type: 'string', default: '100000' },
     torrents: { type: 'string', default: '10000' },
     'profile-duration': { type: 'string', default: '15' },
+    postgres: { type: 'string' },
     'memory-peers': { type: 'string', default: '1000000' },
     'memory-torrents': { type: 'string', default: '100000' },
     'server-1m': { type: 'boolean', default: false },
@@ -159,14 +164,15 @@ function genPools(dir: string, peers: number, torrents: number): void {
   run('node', [`${HARNESS}/gen-pools.mjs`, '--peers', String(peers), '--torrents', String(torrents), '--out', dir], {}, true);
 }
 
-function loadFixture(pools: string, dataDir: string): number {
+/** Loads the pools into a fresh PGlite data dir, or into the PostgreSQL database `databaseUrl`. */
+function loadFixture(pools: string, dataDir: string, databaseUrl = ''): number {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const t0 = Date.now();
   const cmd = (opt['fixture-cmd']).replaceAll('{pools}', pools);
-  const out = run('sh', ['-c', cmd], { DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '' });
+  const out = run('sh', ['-c', cmd], { DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, REDIS_URL: '' });
   const s = (Date.now() - t0) / 1000;
-  log(`fixture loaded into ${dataDir} in ${s.toFixed(1)} s: ${out.trim().split('\n').slice(-1)[0] ?? ''}`);
+  log(`fixture loaded into ${databaseUrl ? 'PostgreSQL' : dataDir} in ${s.toFixed(1)} s: ${out.trim().split('\n').slice(-1)[0] ?? ''}`);
   return s;
 }
 
@@ -300,6 +306,18 @@ function cpuSeconds(pid: number): number {
   const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }
+/** CPU seconds used so far by every process named `postgres` (the server and its backends). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
 function rssOf(pid: number): number {
   const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
@@ -328,29 +346,44 @@ interface ProfileRun {
   file: string;
   /** Accounting flush lag and pending entries right after the load: did the flush keep up? */
   flush: { lagS: number; pending: number } | null;
+  /** CPU seconds PostgreSQL's processes used during the window (the `postgres` variant only). */
+  postgresCpuS: number | null;
 }
+type ProfileVariant = 'default' | 'flush-deferred' | 'postgres';
 /**
- * One announce run of this server under --cpu-prof. `deferFlush` sets the accounting flush
+ * One announce run of this server under --cpu-prof. 'flush-deferred' sets the accounting flush
  * interval to 10 minutes, so the run shows the HTTP + tracker path without the database write
  * (the credit is still flushed at shutdown): the difference to the default run is the flush.
+ * 'postgres' runs on a scratch PostgreSQL database (--postgres) instead of PGlite: the write
+ * then runs in PostgreSQL's processes, whose CPU is measured beside the server's.
  */
-async function profileRun(seconds: number, deferFlush: boolean): Promise<ProfileRun> {
-  const variant = deferFlush ? 'flush-deferred' : 'default';
+async function profileRun(seconds: number, variant: ProfileVariant): Promise<ProfileRun> {
   const dir = `${OUT}/profile-${STAMP}-${variant}`;
   mkdirSync(dir, { recursive: true });
+  let scratch: ScratchDatabase | null = null;
+  const env: Record<string, string> = {};
+  if (variant === 'flush-deferred') env.ACCOUNTING_FLUSH_INTERVAL_MS = '600000';
+  if (variant === 'postgres') {
+    scratch = await createScratchDatabase(opt.postgres as string, 'ot_bench');
+    loadFixture(POOLS, `${OUT}/data-postgres`, scratch.url);
+    env.DATABASE_URL = scratch.url;
+  }
   log(`profile (${variant}): starting the server under --cpu-prof (${dir})`);
-  const s = await startServer(['--cpu-prof', `--cpu-prof-dir=${dir}`], DATA, `${dir}/server.log`, deferFlush ? { ACCOUNTING_FLUSH_INTERVAL_MS: '600000' } : {});
+  const s = await startServer(['--cpu-prof', `--cpu-prof-dir=${dir}`], DATA, `${dir}/server.log`, env);
   const pid = s.child.pid as number;
   wrk('fill', POOLS, Number(opt.peers), Number(opt.torrents), 180, 32);
   await sleep(6000); // one accounting flush after the fill, as in the side-by-side run
   log(`profile: ${seconds} s of announce load (wrk -c${opt.connections})`);
   const c0 = cpuSeconds(pid);
+  const pg0 = scratch ? postgresCpuSeconds() : 0;
   const t0 = Number(process.hrtime.bigint() / 1000n);
   const w = wrk('announce', POOLS, Number(opt.peers), Number(opt.torrents), seconds, Number(opt.connections));
   const t1 = Number(process.hrtime.bigint() / 1000n);
   const cpuS = cpuSeconds(pid) - c0;
+  const postgresCpuS = scratch ? postgresCpuSeconds() - pg0 : null;
   const flush = await flushState();
   await stopServer(s);
+  await scratch?.drop();
   // One profile per thread (CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile); the event
   // loop's is thread 0 (the PGlite worker's CPU is in the req per CPU-s figures, not here).
   const files = readdirSync(dir)
@@ -361,7 +394,7 @@ async function profileRun(seconds: number, deferFlush: boolean): Promise<Profile
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   // V8 profile timestamps and process.hrtime share CLOCK_MONOTONIC: keep the load window only
   const summary = summarizeProfile(profile, ROOT, 30, { fromUs: t0, toUs: t1 });
-  return { variant, markdown: profileMarkdown(summary), wrk: w, cpuS, windowS: (t1 - t0) / 1e6, file, flush };
+  return { variant, markdown: profileMarkdown(summary), wrk: w, cpuS, windowS: (t1 - t0) / 1e6, file, flush, postgresCpuS };
 }
 
 /** The server's accounting flush lag and pending entries from /metrics (null when unreadable). */
@@ -572,14 +605,16 @@ function renderSection(r: Report, notes = ''): string {
     L.push('### Where the time goes', '');
     L.push(
       `Each run: \`taskset -c 0 node --expose-gc --cpu-prof ${SERVER_CMD.slice(2).join(' ')}\` (same env as above), filled with ${fmt(Number(opt.peers))} peers, one accounting flush, then keep-alive announce load (wrk -c${opt.connections}, CPU 1); only samples inside the load window are counted (bench/cpu-profile.ts). ` +
-        '"flush-deferred" is the same server with ACCOUNTING_FLUSH_INTERVAL_MS=600000, so no accounting flush runs during the window: it isolates HTTP + tracker logic from the database write.',
+        '"flush-deferred" is the same server with ACCOUNTING_FLUSH_INTERVAL_MS=600000, so no accounting flush runs during the window: it isolates HTTP + tracker logic from the database write. ' +
+        '"postgres" (with `--postgres`) is the same server on a scratch PostgreSQL database instead of PGlite, flushing every 5 s: the write runs in PostgreSQL\'s processes, not pinned, whose CPU is the last column (not in "server CPU-s").',
       '',
     );
-    L.push('| run | req/s | p50 / p99 ms | server CPU-s | req per server CPU-s | timeouts | flush lag s / pending entries after the load |', '|---|---:|---:|---:|---:|---:|---:|');
+    L.push('| run | req/s | p50 / p99 ms | server CPU-s | req per server CPU-s | timeouts | flush lag s / pending entries after the load | PostgreSQL CPU-s (µs per request) |', '|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const p of r.profiles) {
       const w = p.wrk;
       const f = p.flush ? `${fmt(p.flush.lagS, 1)} / ${fmt(p.flush.pending)}` : 'n/a';
-      L.push(`| ${p.variant} | ${w ? fmt(w.rps) : 'n/a'} | ${w ? `${fmt(w.lat_us.p50 / 1000, 2)} / ${fmt(w.lat_us.p99 / 1000, 1)}` : 'n/a'} | ${fmt(p.cpuS, 1)} | ${w ? fmt((w.rps * w.duration_s) / p.cpuS) : 'n/a'} | ${w ? w.errors.timeout : 'n/a'} | ${f} |`);
+      const pgCpu = p.postgresCpuS === null || p.postgresCpuS === undefined ? 'n/a' : `${fmt(p.postgresCpuS, 1)}${w ? ` (${fmt((p.postgresCpuS * 1e6) / (w.rps * w.duration_s), 1)})` : ''}`;
+      L.push(`| ${p.variant} | ${w ? fmt(w.rps) : 'n/a'} | ${w ? `${fmt(w.lat_us.p50 / 1000, 2)} / ${fmt(w.lat_us.p99 / 1000, 1)}` : 'n/a'} | ${fmt(p.cpuS, 1)} | ${w ? fmt((w.rps * w.duration_s) / p.cpuS) : 'n/a'} | ${w ? w.errors.timeout : 'n/a'} | ${f} | ${pgCpu} |`);
     }
     L.push('', 'A flush lag of a few seconds (the interval is 5 s) means the flush kept up during the window; a lag near the window length means it fell behind and its CPU is partly outside the window.');
     L.push('', 'Under the profiler (a few % slower than without).', '');
@@ -663,8 +698,9 @@ async function main(): Promise<void> {
 
   const profiles: ProfileRun[] = [];
   if (Number(opt['profile-duration']) > 0) {
-    for (const defer of [false, true]) {
-      const p = await profileRun(Number(opt['profile-duration']), defer);
+    const variants: ProfileVariant[] = opt.postgres ? ['default', 'flush-deferred', 'postgres'] : ['default', 'flush-deferred'];
+    for (const variant of variants) {
+      const p = await profileRun(Number(opt['profile-duration']), variant);
       process.stdout.write(`\n${p.variant}\n${p.markdown}\n\n`);
       profiles.push(p);
     }
