@@ -80,7 +80,7 @@ export function rowsFromEntries(entries: readonly LedgerEntry[]): CreditRows {
   return { ...rows, length: entries.length };
 }
 
-export function entryAt(rows: CreditRows, i: number): LedgerEntry {
+function entryAt(rows: CreditRows, i: number): LedgerEntry {
   const s = rows.sums;
   const at = i * SUM_FIELDS;
   return {

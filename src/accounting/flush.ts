@@ -181,8 +181,11 @@ export class AccountingFlusher {
   lastSuccess = Date.now();
   /** Credit taken from the source and not yet written: the write in progress. */
   private inFlight: { entries: number; oldest: number | null } | null = null;
-  /** Called after a batch was written (live `myTransfer` and `completed` updates); must not throw. */
-  onFlushed?: (flushed: { userIds: number[]; completions: Array<{ id: number; completed: number }> }) => void;
+  /**
+   * Called after a batch was written (live `myTransfer` and `completed` updates); must not throw.
+   * `userIds` is the written chunk's own column (never changed afterwards), not a copy.
+   */
+  onFlushed?: (flushed: { userIds: Iterable<number>; completions: Array<{ id: number; completed: number }> }) => void;
 
   constructor(private readonly deps: FlushDeps) {}
 
@@ -246,7 +249,7 @@ export class AccountingFlusher {
         const counts = await this.deps.swarmCounts(chunk.torrents);
         const { completions } = await writeBatch(this.deps.db, chunk, counts, pending.id === null ? null : `${pending.id}#${i}`);
         this.deps.onCompleted(completions);
-        this.onFlushed?.({ userIds: Array.from(chunk.rows.userId), completions });
+        this.onFlushed?.({ userIds: chunk.rows.userId, completions });
         written += chunk.rows.length;
         inFlight.entries -= chunk.rows.length;
         completed += completions.length;
