@@ -2,9 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { ledgerSource } from '../../src/accounting/credit-source.ts';
 import { AccountingFlusher } from '../../src/accounting/flush.ts';
 import { Ledger } from '../../src/accounting/ledger.ts';
+import type { Database } from '../../src/db/open-database.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { aTorrent, aUser } from '../support/factories.ts';
 import { openTestDatabase } from '../support/test-app.ts';
+
+/**
+ * A flusher of `ledger` into `db` that mirrors every changed torrent with `counts`; with
+ * `before`, reading the swarm counts of a chunk waits for it.
+ */
+function flusherOf(db: Database, ledger: Ledger, counts: { seeders: number; leechers: number }, opts: { nowMs?: () => number; chunkSize?: number; before?: Promise<void> } = {}): AccountingFlusher {
+  const { before, ...rest } = opts;
+  return new AccountingFlusher({
+    db,
+    source: ledgerSource(ledger),
+    logger: createLogger('silent'),
+    swarmCounts: async (ids) => {
+      await before;
+      return ids.map(() => counts);
+    },
+    onCompleted: () => undefined,
+    ...rest,
+  });
+}
 
 describe('the accounting flush', () => {
   it('writes large batches in chunks, and after a failed chunk writes the rest exactly once', async () => {
@@ -24,7 +44,7 @@ describe('the accounting flush', () => {
         CREATE TRIGGER fail_one BEFORE INSERT ON snatches FOR EACH ROW EXECUTE FUNCTION fail_one();`);
       const ledger = new Ledger(() => Date.now());
       for (const id of ids) ledger.append(id, tor.id, { uploaded: 1000, downloaded: 10, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_000);
-      const flusher = new AccountingFlusher({ db: t.db, source: ledgerSource(ledger), logger: createLogger('silent'), swarmCounts: (x) => Promise.resolve(x.map(() => ({ seeders: 0, leechers: 0 }))), onCompleted: () => undefined });
+      const flusher = flusherOf(t.db, ledger, { seeders: 0, leechers: 0 });
       await expect(flusher.flush()).rejects.toThrow(/injected failure/);
       // Chunks before the poisoned one were written; the poisoned chunk and the rest wait.
       const chunk = t.db.kind === 'pglite' ? 1000 : 2000;
@@ -47,7 +67,7 @@ describe('the accounting flush', () => {
       const fresh = await aUser(t.db);
       const tor = await aTorrent(t.db, owner.id);
       const ledger = new Ledger(() => Date.now());
-      const flusher = new AccountingFlusher({ db: t.db, source: ledgerSource(ledger), logger: createLogger('silent'), swarmCounts: (x) => Promise.resolve(x.map(() => ({ seeders: 1, leechers: 1 }))), onCompleted: () => undefined });
+      const flusher = flusherOf(t.db, ledger, { seeders: 1, leechers: 1 });
       const credit = { uploaded: 300, downloaded: 40, seedSeconds: 60, leechSeconds: 5, bonus: 0.25, completed: false };
       ledger.append(old.id, tor.id, credit, 1_800_000_500);
       await flusher.flush();
@@ -86,7 +106,7 @@ describe('the accounting flush', () => {
       ledger.append(keep.id, goneTorrent.id, credit, 1_800_000_100);
       ledger.append(gone.id, tor.id, credit, 1_800_000_000);
       await t.db.exec(`DELETE FROM users WHERE id = ${gone.id}; DELETE FROM torrents WHERE id = ${goneTorrent.id}`);
-      const flusher = new AccountingFlusher({ db: t.db, source: ledgerSource(ledger), logger: createLogger('silent'), swarmCounts: (x) => Promise.resolve(x.map(() => ({ seeders: 1, leechers: 0 }))), onCompleted: () => undefined });
+      const flusher = flusherOf(t.db, ledger, { seeders: 1, leechers: 0 });
       expect(await flusher.flush()).toEqual({ entries: 3, completions: 1 });
       const snatches = await t.db.query<{ user_id: number; torrent_id: number; uploaded: string; done: boolean }>('SELECT user_id, torrent_id, uploaded::text, completed_at IS NOT NULL AS done FROM snatches');
       expect(snatches).toEqual([{ user_id: keep.id, torrent_id: tor.id, uploaded: '500', done: true }]);
@@ -113,19 +133,8 @@ describe('the accounting flush', () => {
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
-      const flusher = new AccountingFlusher({
-        db: t.db,
-        source: ledgerSource(ledger),
-        logger: createLogger('silent'),
-        nowMs: () => clock,
-        chunkSize: 2,
-        // The first chunk waits here: the batch is taken from the ledger, nothing is written yet.
-        swarmCounts: async (x) => {
-          await held;
-          return x.map(() => ({ seeders: 0, leechers: 0 }));
-        },
-        onCompleted: () => undefined,
-      });
+      // The first chunk waits in swarmCounts: the batch is taken from the ledger, nothing is written yet.
+      const flusher = flusherOf(t.db, ledger, { seeders: 0, leechers: 0 }, { nowMs: () => clock, chunkSize: 2, before: held });
       clock += 4_000;
       const writing = flusher.flush();
       await new Promise((resolve) => setImmediate(resolve));
