@@ -29,6 +29,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { profileMarkdown, summarizeProfile, type CpuProfile } from './cpu-profile.ts';
+import { cpuSeconds } from './proc-cpu.ts';
 import type { SwarmMemoryResult } from './swarm-memory.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.ts';
 
@@ -300,11 +301,6 @@ async function stopServer(s: Running): Promise<void> {
   const t = setTimeout(() => s.child.kill('SIGKILL'), 40_000);
   await s.exited;
   clearTimeout(t);
-}
-function cpuSeconds(pid: number): number {
-  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 /** CPU seconds used so far by every process named `postgres` (the server and its backends). */
 function postgresCpuSeconds(): number {

@@ -183,10 +183,12 @@ export function profileMarkdown(s: ProfileSummary): string {
   const over = (ms: number) => stalls.filter((x) => x >= ms).length;
   lines.push(
     '',
-    `Event loop inside the embedded database (PGlite on the stack, consecutive samples): ${stalls.length} stretches, ${over(5)} of >= 5 ms, ${over(50)} of >= 50 ms; longest ${stalls
-      .slice(0, 5)
-      .map((x) => x.toFixed(0))
-      .join(', ')} ms. No request is served during such a stretch.`,
+    stalls.length === 0
+      ? 'Event loop inside the embedded database (PGlite on the stack): never sampled.'
+      : `Event loop inside the embedded database (PGlite on the stack, consecutive samples): ${stalls.length} stretches, ${over(5)} of >= 5 ms, ${over(50)} of >= 50 ms; longest ${stalls
+          .slice(0, 5)
+          .map((x) => x.toFixed(0))
+          .join(', ')} ms. No request is served during such a stretch.`,
   );
   lines.push('', 'Top functions by self time:', '', '| function | where | self ms | % busy |', '|---|---|---:|---:|');
   for (const r of s.rows) lines.push(`| \`${r.name}\` | ${r.where ? `\`${r.where}\`` : r.area} | ${r.ms.toFixed(0)} | ${r.pct.toFixed(1)} |`);

@@ -11,7 +11,7 @@
  * thread counts) per entry and the main thread's share of it (10 ms ticks: read it over
  * thousands of entries), and the longest event-loop stall seen on the main thread.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -21,6 +21,7 @@ import { emptyRows, type LedgerEntry, rowsFromEntries } from '../src/accounting/
 import type { LedgerBatch } from '../src/accounting/ledger.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openDatabase } from '../src/db/open-database.ts';
+import { cpuSeconds } from './proc-cpu.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { createScratchDatabase } from '../test/support/scratch-database.ts';
 
@@ -73,16 +74,6 @@ for (let i = n - 1; i > 0; i--) {
   [order[i], order[j]] = [order[j] as number, order[i] as number];
 }
 
-/** CPU seconds of the main thread alone (Linux: its task id is the process id), or NaN elsewhere. */
-function mainThreadCpuS(): number {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 const stalls = monitorEventLoopDelay({ resolution: 1 });
 for (round = 1; round <= Number(values.rounds); round++) {
   const entries: LedgerEntry[] = [];
@@ -94,11 +85,11 @@ for (round = 1; round <= Number(values.rounds); round++) {
   stalls.enable();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const main0 = mainThreadCpuS();
+  const main0 = cpuSeconds(process.pid, process.pid);
   const written = await flusher.flush();
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const mainMs = (mainThreadCpuS() - main0) * 1000;
+  const mainMs = (cpuSeconds(process.pid, process.pid) - main0) * 1000;
   stalls.disable();
   if (written.entries !== n) throw new Error(`wrote ${written.entries} of ${n}`);
   const cpuMs = (cpu.user + cpu.system) / 1000;

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createScratchDatabase } from '../test/support/scratch-database.ts';
+import { cpuSeconds } from './proc-cpu.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -42,21 +43,11 @@ if (!base || !redisUrl) {
 }
 const log = (m: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CLK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const perf = resolve(opt['perf-dir']);
 const out = join(ROOT, 'bench/out');
 const pools = join(out, 'scale-pools');
 mkdirSync(out, { recursive: true });
 
-function cpuSeconds(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK;
-  } catch {
-    return 0;
-  }
-}
 function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);

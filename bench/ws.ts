@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
+import { cpuSeconds } from './proc-cpu.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -186,17 +187,6 @@ function wsLoad(harness: string, url: string, serverPid: number, extra: string[]
       resolveLoad(JSON.parse(line.slice(12)) as LoadResult);
     });
   });
-}
-
-/** User + system CPU seconds of a process so far (Linux /proc; CLK_TCK 100). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /** N graphql-transport-ws sockets subscribed to swarmStats; one announce; arrival times. */
