@@ -20,6 +20,7 @@ table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nu
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #8883; }
 td.n, th.n { text-align: right; }
 code { font-size: .85em; }
+td.name { max-width: 22rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 form { display: grid; gap: .5rem; max-width: 20rem; }
 [hidden] { display: none !important; }
 .error { color: #c33; }
@@ -32,6 +33,10 @@ const fmt = new Intl.NumberFormat();
 const SITE = 'subscription { siteStats { users torrents peers seeders leechers } }';
 const BUSY = 'subscription { busiestSwarms { infoHash torrentId seeders leechers completed } }';
 let socket = null, retry = 0, timer = null;
+// Torrent names by id: swarm events carry ids only, so each name is asked once, in one query
+// for all the new ids of an update, over the same socket (a query op of graphql-transport-ws).
+const names = new Map();
+let shown = [], asked = 0;
 
 function setState(text, live) { $('state').textContent = text; $('state').className = live ? 'live' : ''; }
 
@@ -39,14 +44,32 @@ function renderSite(s) {
   for (const k of ['users', 'torrents', 'peers', 'seeders', 'leechers']) $(k).textContent = fmt.format(s[k]);
 }
 
+function askNames(list) {
+  const ids = [...new Set(list.map((s) => s.torrentId))].filter((id) => !names.has(id));
+  if (ids.length === 0 || !socket || socket.readyState !== 1) return;
+  for (const id of ids) names.set(id, null);
+  const vars = {};
+  const defs = ids.map((id, i) => { vars['i' + i] = id; return '$i' + i + ': ID!'; });
+  const fields = ids.map((_, i) => 't' + i + ': torrent(id: $i' + i + ') { id name }');
+  socket.send(JSON.stringify({ id: 'names:' + ++asked, type: 'subscribe', payload: { query: 'query (' + defs.join(', ') + ') { ' + fields.join(' ') + ' }', variables: vars } }));
+}
+
+function gotNames(data) {
+  for (const t of Object.values(data || {})) if (t) names.set(t.id, t.name);
+  renderBusy(shown);
+}
+
 function renderBusy(list) {
+  shown = list;
+  askNames(list);
   const body = $('swarms');
   body.replaceChildren(...list.map((s) => {
     const tr = document.createElement('tr');
     const cells = [s.torrentId, s.infoHash, s.seeders, s.leechers, s.completed];
     cells.forEach((v, i) => {
       const td = document.createElement('td');
-      if (i === 1) { const c = document.createElement('code'); c.textContent = v; td.append(c); } else td.textContent = i === 0 ? '#' + v : fmt.format(v);
+      if (i === 1) { const c = document.createElement('code'); c.textContent = v; td.append(c); } else td.textContent = i === 0 ? names.get(v) || '#' + v : fmt.format(v);
+      if (i === 0) td.className = 'name';
       if (i >= 2) td.className = 'n';
       tr.append(td);
     });
@@ -67,12 +90,16 @@ function connect() {
     const m = JSON.parse(e.data);
     if (m.type === 'connection_ack') {
       retry = 0;
+      for (const [id, name] of names) if (name === null) names.delete(id); // asked on a socket that closed
       setState('live', true);
       $('login').hidden = true;
       $('main').hidden = false;
       ws.send(JSON.stringify({ id: 'site', type: 'subscribe', payload: { query: SITE } }));
       ws.send(JSON.stringify({ id: 'busy', type: 'subscribe', payload: { query: BUSY } }));
     } else if (m.type === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
+    // A torrent the viewer may not see answers null (and an error): it stays '#id'.
+    else if (m.type === 'next' && m.id.startsWith('names:')) gotNames(m.payload.data);
+    else if (m.id && m.id.startsWith('names:')) { /* the names query's complete, or its error */ }
     else if (m.type === 'next' && m.payload.data) {
       if (m.id === 'site') renderSite(m.payload.data.siteStats);
       if (m.id === 'busy') renderBusy(m.payload.data.busiestSwarms);

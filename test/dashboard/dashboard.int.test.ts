@@ -1,8 +1,9 @@
 /**
  * The live dashboard in headless Chromium (Debian's, driven by playwright-core): the page
  * loads under its CSP, subscribes over graphql-ws with the session cookie, and its numbers
- * change after an HTTP announce and a WebTorrent announce. Without a session it offers the
- * sign-in form. Skipped (with a message) where /usr/bin/chromium is missing outside CI.
+ * change after an HTTP announce and a WebTorrent announce; the busiest swarms show torrent
+ * names. Without a session it offers the sign-in form. Skipped (with a message) where
+ * /usr/bin/chromium is missing outside CI.
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
@@ -58,7 +59,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     const peers = page.locator('#peers');
     await expect.poll(() => peers.textContent(), { timeout: 10_000 }).toBe('0');
 
-    const tor = await aTorrent(t.db, operator.id);
+    const tor = await aTorrent(t.db, operator.id, { name: 'Dashboard Night 2026 1080p' });
     const seeder = await aUser(t.db);
     const r = await fetch(`${t.url}/announce?passkey=${seeder.passkey}&info_hash=${encodeBytes(tor.hashBytes)}&peer_id=${encodeBytes(aPeerId())}&port=6881&uploaded=0&downloaded=0&left=0&event=started&compact=1`);
     expect(r.status).toBe(200);
@@ -66,6 +67,8 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     await expect.poll(() => page.locator('#seeders').textContent(), { timeout: 10_000 }).toBe('1');
     await expect.poll(() => page.locator('#swarms tr').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator('#swarms code').textContent()).toBe(tor.infoHash);
+    // Swarm events carry the id; the page asks the name once and shows it instead of '#id'.
+    await expect.poll(() => page.locator('#swarms td.name').textContent(), { timeout: 10_000 }).toBe('Dashboard Night 2026 1080p');
 
     const rtc = await connect(`ws://127.0.0.1:${t.port}/announce?passkey=${operator.passkey}`);
     rtc.send(announceMsg(bin(tor.infoHash), rtc.peerId, { left: 5 }));
