@@ -81,21 +81,26 @@ export interface MemoryPubSubOptions {
 
 export function createMemoryPubSub(options: MemoryPubSubOptions = {}): LivePubSub {
   const defaultMax = options.maxQueue ?? 64;
-  const channels = new Map<string, Set<Subscriber>>();
-  const channelOf = (topic: string, key?: string) => (key === undefined ? topic : `${topic}\u0000${key}`);
+  // By topic, then by key ('' when none; real keys are never empty). Two lookups with the
+  // caller's own strings, whose hashes V8 keeps: the announce path asks `subscribers` once per
+  // announce, and a channel name built per call cost a concatenation, a flatten and a hash.
+  const channels = new Map<string, Map<string, Set<Subscriber>>>();
+  const setOf = (topic: string, key: string | undefined) => channels.get(topic)?.get(key ?? '');
 
-  const end = (ch: string, s: Subscriber) => {
+  const end = (topic: string, key: string | undefined, s: Subscriber) => {
     s.done = true;
-    const set = channels.get(ch);
-    if (set) {
-      set.delete(s);
-      if (set.size === 0) channels.delete(ch);
-    }
+    const byKey = channels.get(topic);
+    const set = byKey?.get(key ?? '');
+    if (!byKey || !set) return;
+    set.delete(s);
+    if (set.size > 0) return;
+    byKey.delete(key ?? '');
+    if (byKey.size === 0) channels.delete(topic);
   };
 
   return {
     publish(topic, payload, key) {
-      const set = channels.get(channelOf(topic, key));
+      const set = setOf(topic, key);
       if (!set) return;
       for (const s of set) {
         if (s.wake) {
@@ -105,23 +110,27 @@ export function createMemoryPubSub(options: MemoryPubSubOptions = {}): LivePubSu
         } else if (s.queue.length >= s.maxQueue) {
           s.failed = new SlowSubscriberError();
           s.queue.length = 0;
-          end(channelOf(topic, key), s);
+          end(topic, key, s);
           options.onDrop?.(topic);
         } else s.queue.push(payload);
       }
     },
 
     subscribe<T extends LiveTopic>(topic: T, key?: string, opts: SubscribeOptions = {}): AsyncIterableIterator<LiveTopics[T]> {
-      const ch = channelOf(topic, key);
       const s: Subscriber = { queue: [], wake: null, failed: null, done: false, maxQueue: opts.maxQueue ?? defaultMax };
-      let set = channels.get(ch);
+      let byKey = channels.get(topic);
+      if (!byKey) {
+        byKey = new Map();
+        channels.set(topic, byKey);
+      }
+      let set = byKey.get(key ?? '');
       if (!set) {
         set = new Set();
-        channels.set(ch, set);
+        byKey.set(key ?? '', set);
       }
       set.add(s);
       const finish = (): Promise<IteratorResult<LiveTopics[T]>> => {
-        end(ch, s);
+        end(topic, key, s);
         s.queue.length = 0;
         const wake = s.wake;
         s.wake = null;
@@ -154,16 +163,18 @@ export function createMemoryPubSub(options: MemoryPubSubOptions = {}): LivePubSu
     },
 
     subscribers(topic, key) {
-      return channels.get(channelOf(topic, key))?.size ?? 0;
+      return setOf(topic, key)?.size ?? 0;
     },
 
     close() {
-      for (const [ch, set] of [...channels]) {
-        for (const s of [...set]) {
-          end(ch, s);
-          const wake = s.wake;
-          s.wake = null;
-          wake?.({ value: undefined, done: true });
+      for (const [topic, byKey] of [...channels]) {
+        for (const [key, set] of [...byKey]) {
+          for (const s of [...set]) {
+            end(topic, key, s);
+            const wake = s.wake;
+            s.wake = null;
+            wake?.({ value: undefined, done: true });
+          }
         }
       }
     },
