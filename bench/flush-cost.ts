@@ -21,9 +21,9 @@ import { emptyRows, type LedgerEntry, rowsFromEntries } from '../src/accounting/
 import type { LedgerBatch } from '../src/accounting/ledger.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openDatabase } from '../src/db/open-database.ts';
-import { cpuSeconds } from './proc-cpu.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { createScratchDatabase } from '../test/support/scratch-database.ts';
+import { cpuSeconds } from './proc-cpu.ts';
 
 const { values } = parseArgs({
   options: {
