@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { AccountingFlusher } from './accounting/flush.ts';
 import { Ledger } from './accounting/ledger.ts';
 import { ledgerSource } from './accounting/credit-source.ts';
+import { SUSPICION_REASONS } from './accounting/deltas.ts';
 import type { AppContext } from './app-context.ts';
 import { ClientAllowList } from './cache/client-allow-list.ts';
 import { TorrentRegistry } from './cache/torrent-registry.ts';
@@ -106,8 +107,13 @@ export async function createApp(config: Config, db: Database, options: AppOption
     swarm,
     ledger,
     clock,
-    rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour },
+    rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour, maxUploadRate: config.tracker.maxUploadRate },
     announceRateLimit: config.tracker.announceRateLimit,
+    onSuspicious: (s) => {
+      const reasons = SUSPICION_REASONS.filter(([bit]) => s.suspicion & bit).map(([, reason]) => reason);
+      for (const r of reasons) metrics.suspicious[r].inc();
+      logger.warn({ userId: s.userId, torrentId: s.torrentId, reasons, reportedUploaded: s.reportedUploaded }, 'upload not credited in full');
+    },
     limiter: redisStore ? redisAnnounceLimiter(redisStore.redis, config.tracker.announceRateLimit, config.redisPrefix) : memoryAnnounceLimiter(config.tracker.announceRateLimit),
   };
   const clientIp = createClientIpResolver(config.trustProxy);

@@ -56,6 +56,7 @@ export const envSchema = z.object({
   TRACKER_NUMWANT_MAX: int(1, 1000).default(200).describe('Upper bound on numwant'),
   TRACKER_ANNOUNCE_RATE_LIMIT: int(1, 100000).default(200).describe('Announces and scrapes per minute per passkey before HTTP 429'),
   TRACKER_SCRAPE_MAX_HASHES: int(1, 1000).default(64).describe('Most info_hash values one scrape may ask for'),
+  TRACKER_MAX_UPLOAD_RATE: int(0, 1e12).default(1_250_000_000).describe('Most upload, bytes per second since the previous announce, one peer session is credited (default 10 Gbit/s); more is capped and counted as suspicious; 0 = no cap'),
   TRACKER_ALLOW_IP_PARAM: bool.default(false).describe('Honour the ip/ipv4/ipv6 announce parameters (public addresses only)'),
   TRACKER_ANNOUNCE_ALIASES: z.string().default('/announce.php').describe('Extra comma-separated paths served as announce (legacy URLs); /announce and /announce/{passkey} always are'),
   ACCOUNTING_FLUSH_INTERVAL_MS: int(100, 600000).default(5000).describe('How often transfer accounting is written to the database, milliseconds'),
@@ -92,6 +93,7 @@ export interface Config {
     numwantMax: number;
     announceRateLimit: number;
     scrapeMaxHashes: number;
+    maxUploadRate: number;
     allowIpParam: boolean;
     announceAliases: string[];
   };
@@ -176,6 +178,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
       numwantMax: e.TRACKER_NUMWANT_MAX,
       announceRateLimit: e.TRACKER_ANNOUNCE_RATE_LIMIT,
       scrapeMaxHashes: e.TRACKER_SCRAPE_MAX_HASHES,
+      maxUploadRate: e.TRACKER_MAX_UPLOAD_RATE,
       allowIpParam: e.TRACKER_ALLOW_IP_PARAM,
       announceAliases: e.TRACKER_ANNOUNCE_ALIASES.split(',').map((s) => s.trim()).filter((s) => s.startsWith('/')),
     },

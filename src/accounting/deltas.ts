@@ -9,7 +9,11 @@
  *   announce interval plus grace so a peer that vanished is not paid for its absence;
  * - a completion counts when the session, seen with left > 0 before, reports `completed` or
  *   reaches left = 0 (aria2 stopping right after finishing sends `stopped` with left = 0 and
- *   never `completed`).
+ *   never `completed`);
+ * - ratio cheating (ECOSYSTEM.md 2.4): upload is credited at most `maxUploadRate` bytes per
+ *   second since the previous announce, and not at all when no other leecher was in the swarm
+ *   meanwhile (nobody could have received it). Either is reported in `suspicion`; the client
+ *   gets its normal answer, so a cheating tool learns nothing from it.
  */
 import type { Promotion } from '../generated/prisma/enums.ts';
 import type { PreviousSession } from '../swarm/swarm-store.ts';
@@ -22,7 +26,26 @@ export interface Credit {
   leechSeconds: number;
   completed: boolean;
   bonus: number;
+  /** SUSPICION_* bits: why reported upload was not credited in full (0: it was). */
+  suspicion: number;
 }
+
+/** What a ledger adds up for one announce. */
+export type CreditAmounts = Omit<Credit, 'suspicion'>;
+
+/** Reported upload exceeded `maxUploadRate` over the time since the previous announce (credit capped). */
+export const SUSPICION_SPEED = 1;
+/** Upload reported while no other leecher was in the swarm (no upload credited). */
+export const SUSPICION_NO_LEECHERS = 2;
+/** Upload without leechers below this is not reported (timing at the edges of a swarm's life). */
+export const NO_LEECHERS_REPORT_BYTES = 10 * 1024 * 1024;
+
+export type SuspicionReason = 'speed' | 'upload_without_leechers';
+/** Each SUSPICION_* bit with its name in metrics and logs. */
+export const SUSPICION_REASONS: ReadonlyArray<readonly [number, SuspicionReason]> = [
+  [SUSPICION_SPEED, 'speed'],
+  [SUSPICION_NO_LEECHERS, 'upload_without_leechers'],
+];
 
 export interface CreditInput {
   previous: PreviousSession | null;
@@ -41,9 +64,11 @@ export interface CreditRules {
   /** Longest gap between announces that still accrues time (interval + grace). */
   maxGapSeconds: number;
   bonusPerSeedHour: number;
+  /** Most upload bytes per second a session is credited (0: no cap). */
+  maxUploadRate: number;
 }
 
-export const NO_CREDIT: Credit = Object.freeze({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, completed: false, bonus: 0 });
+export const NO_CREDIT: Credit = Object.freeze({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, completed: false, bonus: 0, suspicion: 0 });
 
 export function effectivePromotion(promotion: Promotion, until: number | null, nowMs: number): Promotion {
   return until !== null && until <= nowMs ? 'NONE' : promotion;
@@ -54,6 +79,17 @@ export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
   if (prev === null) return NO_CREDIT;
   let up = input.uploaded >= prev.uploaded ? input.uploaded - prev.uploaded : 0;
   let down = input.downloaded >= prev.downloaded ? input.downloaded - prev.downloaded : 0;
+  let suspicion = 0;
+  // Bytes really sent, before any promotion. Announces within one second count as one second.
+  const elapsed = input.now - prev.lastSeen > 1 ? input.now - prev.lastSeen : 1;
+  if (rules.maxUploadRate > 0 && up > rules.maxUploadRate * elapsed) {
+    up = rules.maxUploadRate * elapsed;
+    suspicion |= SUSPICION_SPEED;
+  }
+  if (up > 0 && !prev.othersLeeching) {
+    if (up >= NO_LEECHERS_REPORT_BYTES) suspicion |= SUSPICION_NO_LEECHERS;
+    up = 0;
+  }
   switch (effectivePromotion(input.promotion, input.promotionUntil, input.now * 1000)) {
     case 'FREE':
       down = 0;
@@ -83,5 +119,6 @@ export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
     leechSeconds,
     completed: prev.everLeecher && (input.event === AnnounceEvent.Completed || (!prev.seeder && input.left === 0)),
     bonus: (seedSeconds * rules.bonusPerSeedHour) / 3600,
+    suspicion,
   };
 }

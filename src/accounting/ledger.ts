@@ -10,7 +10,7 @@
  * 1 MB promoted per scavenge, mark-compact steps up to 20 ms, the p99). A drain hands the
  * columns themselves to the flush (credit-rows.ts) and starts new ones.
  */
-import type { Credit } from './deltas.ts';
+import type { CreditAmounts } from './deltas.ts';
 import { type CreditRows, S_BONUS, S_DOWNLOADED, S_LAST, S_LEECH, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
 
 export interface LedgerBatch {
@@ -43,7 +43,7 @@ export class Ledger {
 
   constructor(private readonly nowMs: () => number) {}
 
-  append(userId: number, torrentId: number, credit: Credit, now: number): void {
+  append(userId: number, torrentId: number, credit: CreditAmounts, now: number): void {
     this.add(userId, torrentId, credit.uploaded, credit.downloaded, credit.seedSeconds, credit.leechSeconds, credit.bonus, credit.completed, now);
   }
 

@@ -3,6 +3,7 @@
  * Hot-path counters and the latency histogram are fast-metrics.ts: an announce pays for no label lookup.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SUSPICION_REASONS, type SuspicionReason } from '../accounting/deltas.ts';
 import { createLabeledCounter, createRouteLatency, type FastCounter, type LatencyTimer } from './fast-metrics.ts';
 
 export interface Metrics {
@@ -11,6 +12,8 @@ export interface Metrics {
   scrapes: Record<'ok' | 'failure', FastCounter>;
   routeTimers: Record<'announce' | 'scrape' | 'graphql' | 'compat' | 'other', LatencyTimer>;
   flushes: Counter<'result'>;
+  /** Announces whose reported upload was not credited in full, by reason (accounting/deltas.ts). */
+  suspicious: Record<SuspicionReason, FastCounter>;
 }
 
 export interface MetricSources {
@@ -29,6 +32,12 @@ export function createMetrics(sources: MetricSources, opts: { defaultMetrics: bo
     help: 'HTTP request latency by route',
     routes: ['announce', 'scrape', 'graphql', 'compat', 'other'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  const suspicious = createLabeledCounter(registry, {
+    name: 'tracker_suspicious_announces_total',
+    help: 'Announces whose reported upload was not credited in full: above the upload rate cap, or without another leecher in the swarm',
+    label: 'reason',
+    values: SUSPICION_REASONS.map(([, reason]) => reason),
   });
   const flushes = new Counter({ name: 'accounting_flushes_total', help: 'Accounting flushes by result', labelNames: ['result'], registers: [registry] });
   // The four swarm gauges are collected together: one read of the store per scrape.
@@ -49,5 +58,6 @@ export function createMetrics(sources: MetricSources, opts: { defaultMetrics: bo
     scrapes,
     routeTimers,
     flushes,
+    suspicious,
   };
 }

@@ -50,6 +50,12 @@ export interface PreviousSession {
   everLeecher: boolean;
   /** Unix seconds of the session's previous announce. */
   lastSeen: number;
+  /**
+   * A leecher other than this session was in the swarm at an announce (of any peer) since this
+   * session's previous one, or is now: without one, nobody could have downloaded what the
+   * session reports uploading (ECOSYSTEM.md 2.4, "upload without leechers").
+   */
+  othersLeeching: boolean;
 }
 
 export interface SwarmCounts {
@@ -68,6 +74,8 @@ export interface AnnounceResult extends SwarmCounts {
   ids6: Buffer | null;
   /** For WebRTC sessions: peer ids (binary strings) of other WebRTC peers to send offers to. */
   rtcPeerIds: string[];
+  /** A store that records credit itself: the SUSPICION_* bits of that credit (accounting/deltas.ts). */
+  suspicion?: number;
 }
 
 /** What a store that records credit itself needs to compute it (src/accounting/deltas.ts rules). */
@@ -78,6 +86,8 @@ export interface StoreCredit {
   promotion: 'NONE' | 'FREE' | 'DOUBLE_UP' | 'HALF_DOWN' | 'FREE_DOUBLE_UP';
   maxGapSeconds: number;
   bonusPerSeedHour: number;
+  /** Bytes per second of upload a session can be credited (0: no cap). */
+  maxUploadRate: number;
 }
 
 /** One live peer session as a torrent page lists it (`SwarmStore.listPeers`). */

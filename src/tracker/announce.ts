@@ -29,6 +29,17 @@ export interface TrackerDeps {
   limiter: AnnounceLimiter;
   /** Called after a swarm changed (subscriptions coalesce these). */
   onSwarmChange?: (torrent: CachedTorrent) => void;
+  /** Called when an announce's reported upload was not credited in full (metrics, staff log). */
+  onSuspicious?: (s: SuspiciousAnnounce) => void;
+}
+
+export interface SuspiciousAnnounce {
+  userId: number;
+  torrentId: number;
+  /** SUSPICION_* bits of accounting/deltas.ts. */
+  suspicion: number;
+  /** The `uploaded` counter the client reported. */
+  reportedUploaded: number;
 }
 
 export interface PeerInput {
@@ -154,8 +165,12 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
       promotion: effectivePromotion(torrent.promotion, torrent.promotionUntil, nowMs),
       maxGapSeconds: deps.rules.maxGapSeconds,
       bonusPerSeedHour: deps.rules.bonusPerSeedHour,
+      maxUploadRate: deps.rules.maxUploadRate,
     };
-    return swarm.announce(peer, want, credit).then((result) => finish(deps, torrent, result));
+    return swarm.announce(peer, want, credit).then((result) => {
+      if (result.suspicion) deps.onSuspicious?.({ userId: user.id, torrentId: torrent.id, suspicion: result.suspicion, reportedUploaded: input.uploaded });
+      return finish(deps, torrent, result);
+    });
   }
   if (swarm.announceSync) return credit(deps, input, user, torrent, now, swarm.announceSync(peer, want));
   return swarm.announce(peer, want).then((result) => credit(deps, input, user, torrent, now, result));
@@ -167,6 +182,7 @@ function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
     deps.rules,
   );
   deps.ledger.append(user.id, torrent.id, c, now);
+  if (c.suspicion !== 0) deps.onSuspicious?.({ userId: user.id, torrentId: torrent.id, suspicion: c.suspicion, reportedUploaded: input.uploaded });
   return finish(deps, torrent, result);
 }
 

@@ -5,11 +5,11 @@
  */
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { Credit } from '../../src/accounting/deltas.ts';
+import type { CreditAmounts } from '../../src/accounting/deltas.ts';
 import { concatRows, type CreditRows, entriesOf, type LedgerEntry, rowsFromEntries, sliceRows } from '../../src/accounting/credit-rows.ts';
 import { Ledger, type LedgerBatch } from '../../src/accounting/ledger.ts';
 
-const credit = (over: Partial<Credit> = {}): Credit => ({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, ...over });
+const credit = (over: Partial<CreditAmounts> = {}): CreditAmounts => ({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, ...over });
 
 /** The drained entries as objects, for assertions. */
 const drained = (batch: LedgerBatch): LedgerEntry[] => entriesOf(batch.rows);

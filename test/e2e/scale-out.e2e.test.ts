@@ -132,6 +132,8 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     const tor = await aTorrent(db, u.id);
     const peerId = aPeerId();
     const session = { passkey: u.passkey, infoHash: tor.hashBytes, peerId, left: 0 };
+    // Someone to upload to: upload with no other leecher in the swarm is not credited.
+    await announce(p2.url, { passkey: (await aUser(db)).passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 10, event: 'started' });
     await announce(p1.url, { ...session, event: 'started' });
     let uploaded = 0;
     let killed = false;

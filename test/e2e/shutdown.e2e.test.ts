@@ -14,6 +14,7 @@ describe('the server process', () => {
   let env: Record<string, string>;
   let pgdb: Awaited<ReturnType<typeof freshPostgres>>;
   let user: TestUser;
+  let leecher: TestUser;
   let torrent: TestTorrent;
 
   const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
@@ -32,6 +33,7 @@ describe('the server process', () => {
     env = { DATA_DIR: dataDir, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', ...(pgdb ? { DATABASE_URL: pgdb.url } : { DATABASE_URL: '' }) };
     await withDb(async (db) => {
       user = await aUser(db);
+      leecher = await aUser(db);
       torrent = await aTorrent(db, user.id);
     });
   });
@@ -44,6 +46,8 @@ describe('the server process', () => {
     const server = await startServerProcess(env);
     const peerId = aPeerId();
     const base = { passkey: user.passkey, infoHash: torrent.hashBytes, peerId, left: 0 };
+    // Someone to upload to: upload with no other leecher in the swarm is not credited.
+    expect(failureOf(await announce(server.url, { passkey: leecher.passkey, infoHash: torrent.hashBytes, peerId: aPeerId(), left: 10, event: 'started' }))).toBeUndefined();
     expect(failureOf(await announce(server.url, { ...base, event: 'started' }))).toBeUndefined();
     expect(failureOf(await announce(server.url, { ...base, uploaded: 123_456 }))).toBeUndefined();
     server.child.kill('SIGTERM');

@@ -144,11 +144,16 @@ describe('graphql-ws subscriptions', () => {
     const peer = await connect(`ws://127.0.0.1:${t.port}/announce?passkey=${member.passkey}`);
     peer.send(announceMsg(bin(tor.infoHash), peer.peerId, { uploaded: 0, downloaded: 0, left: 100 }));
     await peer.next((m) => m.interval !== undefined);
+    // Another leecher to upload to: upload with nobody to receive it is not credited.
+    const other = await connect(`ws://127.0.0.1:${t.port}/announce?passkey=${(await aUser(t.db)).passkey}`);
+    other.send(announceMsg(bin(tor.infoHash), other.peerId, { uploaded: 0, downloaded: 0, left: 100 }));
+    await other.next((m) => m.interval !== undefined);
     peer.send(announceMsg(bin(tor.infoHash), peer.peerId, { uploaded: 2048, downloaded: 1024, left: 50 }));
     await peer.next((m) => m.interval !== undefined);
     await t.app.ctx.flusher.flush();
     expect((await sub.next()).data?.myTransfer).toEqual({ uploaded: String(BigInt(start?.uploaded ?? '0') + 2048n), downloaded: '1024', ratio: 2, bonus: start?.bonus ?? 0 });
     await peer.close();
+    await other.close();
     sub.dispose();
   });
 

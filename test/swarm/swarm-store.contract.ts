@@ -44,7 +44,43 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       const first = await store.announce(peer(1, { uploaded: 10, downloaded: 20 }), WANT);
       expect(first.previous).toBeNull();
       const second = await store.announce(peer(1, { uploaded: 15, downloaded: 25, now: T0 + 60, event: AnnounceEvent.None }), WANT);
-      expect(second.previous).toEqual({ uploaded: 10, downloaded: 20, seeder: false, everLeecher: true, lastSeen: T0 });
+      expect(second.previous).toEqual({ uploaded: 10, downloaded: 20, seeder: false, everLeecher: true, lastSeen: T0, othersLeeching: false });
+    });
+
+    describe('othersLeeching: was another leecher there since the session last announced (upload needs one)', () => {
+      const again = (n: number, now: number, over: Partial<PeerAnnounce> = {}) => store.announce(peer(n, { event: AnnounceEvent.None, now, ...over }), WANT);
+
+      it('is false for a seeder alone, and for a leecher alone', async () => {
+        await store.announce(peer(1, { left: 0 }), WANT);
+        expect((await again(1, T0 + 60, { left: 0 })).previous?.othersLeeching).toBe(false);
+        await store.announce(peer(2, { infoHash: HASH_B }), WANT);
+        expect((await again(2, T0 + 60, { infoHash: HASH_B })).previous?.othersLeeching).toBe(false);
+      });
+
+      it('is true for a seeder while a leecher is in the swarm, and for a leecher beside another', async () => {
+        await store.announce(peer(1, { left: 0 }), WANT);
+        await store.announce(peer(2, { now: T0 + 10 }), WANT);
+        expect((await again(1, T0 + 60, { left: 0 })).previous?.othersLeeching).toBe(true);
+        expect((await again(2, T0 + 70)).previous?.othersLeeching).toBe(false);
+        await store.announce(peer(3, { now: T0 + 80 }), WANT);
+        expect((await again(2, T0 + 90)).previous?.othersLeeching).toBe(true);
+      });
+
+      it('remembers a leecher that came and left between two announces, not one that left before', async () => {
+        await store.announce(peer(1, { left: 0 }), WANT);
+        await store.announce(peer(2, { now: T0 + 10 }), WANT);
+        await again(2, T0 + 20, { event: AnnounceEvent.Stopped });
+        expect((await again(1, T0 + 60, { left: 0 })).previous?.othersLeeching).toBe(true);
+        // Nobody leeched between T0 + 60 and T0 + 120.
+        expect((await again(1, T0 + 120, { left: 0 })).previous?.othersLeeching).toBe(false);
+      });
+
+      it('counts a leecher that finished as leeching until it became a seeder', async () => {
+        await store.announce(peer(1, { left: 0 }), WANT);
+        await store.announce(peer(2, { now: T0 + 10 }), WANT);
+        await again(2, T0 + 30, { left: 0, event: AnnounceEvent.Completed });
+        expect((await again(1, T0 + 60, { left: 0 })).previous?.othersLeeching).toBe(true);
+      });
     });
 
     it('never returns a peer to itself and counts seeders and leechers', async () => {

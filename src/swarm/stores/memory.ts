@@ -49,6 +49,17 @@ interface Swarm {
   infoHash: string;
   seeders: number[];
   leechers: number[];
+  /** Unix seconds of the last announce at which the swarm had at least one leecher (0: never). */
+  leecherAt: number;
+  /** The same for at least two leechers: a leecher's upload needs another leecher. */
+  leechers2At: number;
+}
+
+/** Notes, at an announce at `now`, whether the swarm has one and two leechers (see PreviousSession.othersLeeching). */
+function markLeechers(swarm: Swarm, now: number): void {
+  const n = swarm.leechers.length;
+  if (n >= 1) swarm.leecherAt = now;
+  if (n >= 2) swarm.leechers2At = now;
 }
 
 function newChunk(): Chunk {
@@ -166,7 +177,7 @@ export class MemorySwarmStore implements SwarmStore {
     let swarm = this.swarmsByHash.get(infoHash);
     if (swarm || !create) return swarm;
     const index = this.freeSwarmIndexes.pop() ?? this.swarmsByIndex.length;
-    swarm = { index, infoHash, seeders: [], leechers: [] };
+    swarm = { index, infoHash, seeders: [], leechers: [], leecherAt: 0, leechers2At: 0 };
     this.swarmsByIndex[index] = swarm;
     this.swarmsByHash.set(infoHash, swarm);
     return swarm;
@@ -200,14 +211,20 @@ export class MemorySwarmStore implements SwarmStore {
     list.push(slot);
   }
 
-  private previousOf(c: Chunk, i: number): PreviousSession {
+  /** The session in slot `i` as it was before this announce; call before the swarm is marked for it. */
+  private previousOf(swarm: Swarm, c: Chunk, i: number): PreviousSession {
     const f = c.flags[i] as number;
+    const seeder = (f & F_SEEDER) !== 0;
+    const lastSeen = c.u32[i * U32_FIELDS + U_SEEN] as number;
+    // The session's own role held from its previous announce until now.
+    const others = seeder ? swarm.leechers.length > 0 || swarm.leecherAt >= lastSeen : swarm.leechers.length > 1 || swarm.leechers2At >= lastSeen;
     return {
       uploaded: c.counters[i * 2] as number,
       downloaded: c.counters[i * 2 + 1] as number,
-      seeder: (f & F_SEEDER) !== 0,
+      seeder,
       everLeecher: (f & F_EVER_LEECHER) !== 0,
-      lastSeen: c.u32[i * U32_FIELDS + U_SEEN] as number,
+      lastSeen,
+      othersLeeching: others,
     };
   }
 
@@ -246,7 +263,8 @@ export class MemorySwarmStore implements SwarmStore {
       slot = (this.table[found] as number) - 1;
       const c = this.chunks[slot >>> CHUNK_BITS] as Chunk;
       const i = slot & MASK;
-      previous = this.previousOf(c, i);
+      previous = this.previousOf(swarm, c, i);
+      markLeechers(swarm, peer.now);
       if (stopping) {
         const u = i * U32_FIELDS;
         if (peer.ip === null) c.u32[u + U_SEEN4] = c.u32[u + U_SEEN6] = 0;
@@ -280,6 +298,7 @@ export class MemorySwarmStore implements SwarmStore {
       this.peers++;
       if ((this.tableUsed + this.tableDeleted) * 10 > this.table.length * 6) this.growTable();
     }
+    markLeechers(swarm, peer.now);
     const result = this.select(swarm, slot, want);
     result.previous = previous;
     return result;
@@ -396,7 +415,7 @@ export class MemorySwarmStore implements SwarmStore {
     if (found < 0) return Promise.resolve(null);
     const slot = (this.table[found] as number) - 1;
     const c = this.chunks[slot >>> CHUNK_BITS] as Chunk;
-    const previous = this.previousOf(c, slot & MASK);
+    const previous = this.previousOf(swarm, c, slot & MASK);
     this.removeAt(found, swarm, slot);
     return Promise.resolve(previous);
   }

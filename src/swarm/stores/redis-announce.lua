@@ -1,10 +1,12 @@
 -- One announce, atomically, in one round trip (see src/swarm/stores/redis.ts).
 -- KEYS (one swarm, one hash tag): 1 records, 2 http seeders, 3 http leechers,
---   4 webrtc seeders, 5 webrtc leechers, 6 last-seen zset, 7 pending credit (hash)
+--   4 webrtc seeders, 5 webrtc leechers, 6 last-seen zset, 7 pending credit (hash),
+--   8 leecher marks (hash: a1, a2 = last announce with >= 1, >= 2 leechers; expires)
 -- ARGV: 1 sid, 2 now, 3 event (0 none, 1 started, 2 completed, 3 stopped), 4 ip (4/16 bytes,
 --   empty for WebRTC), 5 port, 6 uploaded, 7 downloaded, 8 left, 9 numwant, 10 want ids (0/1),
 --   11 ttl seconds, 12 user id (0: no credit), 13 torrent id, 14 promotion (0 none, 1 free,
---   2 double up, 3 half down, 4 free + double up), 15 max gap seconds, 16 bonus per seed hour
+--   2 double up, 3 half down, 4 free + double up), 15 max gap seconds, 16 bonus per seed hour,
+--   17 max upload bytes per second (0: no cap)
 -- Credit follows src/accounting/deltas.ts exactly (the tests run both); it is added to the
 -- swarm's pending-credit hash in the same script as the baseline moves, so no announce's
 -- credit can be lost between the two, whatever happens to the process.
@@ -74,11 +76,48 @@ if raw then
   prev = { 1, r.up, r.down, r.flags % 2, math.floor(r.flags / 2) % 2, r.seen }
 end
 
+-- Leecher marks, as memory.ts keeps them: was another leecher in the swarm at an announce since
+-- this session's previous one (or is one now)? Without one, no upload is credited.
+local marks = redis.call('HMGET', KEYS[8], 'a1', 'a2')
+local a1, a2 = tonumber(marks[1] or '0') or 0, tonumber(marks[2] or '0') or 0
+local function leechersNow()
+  return redis.call('SCARD', KEYS[3]) + redis.call('SCARD', KEYS[5])
+end
+local function markLeechers()
+  local n = leechersNow()
+  local changed = false
+  if n >= 1 and a1 ~= now then a1 = now; changed = true end
+  if n >= 2 and a2 ~= now then a2 = now; changed = true end
+  if changed then
+    redis.call('HSET', KEYS[8], 'a1', a1, 'a2', a2)
+    redis.call('EXPIRE', KEYS[8], ttl * 2)
+  end
+end
+local others = 0
+if prev then
+  local n = leechersNow()
+  if prev[4] == 1 then others = (n > 0 or a1 >= prev[6]) and 1 or 0
+  else others = (n > 1 or a2 >= prev[6]) and 1 or 0 end
+  markLeechers()
+end
+local suspicion = 0
+
 if creditUser > 0 and prev then
   local pu, pd = tonumber(prev[2]), tonumber(prev[3])
   local cu, cd = tonumber(up), tonumber(down)
   local du = cu >= pu and cu - pu or 0
   local dd = cd >= pd and cd - pd or 0
+  local elapsed = now - prev[6]
+  if elapsed < 1 then elapsed = 1 end
+  local maxRate = tonumber(ARGV[17] or '0') or 0
+  if maxRate > 0 and du > maxRate * elapsed then
+    du = maxRate * elapsed
+    suspicion = suspicion + 1
+  end
+  if du > 0 and others == 0 then
+    if du >= 10485760 then suspicion = suspicion + 2 end -- NO_LEECHERS_REPORT_BYTES
+    du = 0
+  end
   local promo = tonumber(ARGV[14])
   if promo == 1 then dd = 0
   elseif promo == 2 then du = du * 2
@@ -113,7 +152,7 @@ end
 local function finish(p4, p6, i4, i6, rtcIds)
   local seeders, leechers = counts()
   local out = { prev and 1 or 0, prev and prev[2] or '0', prev and prev[3] or '0', prev and prev[4] or 0, prev and prev[5] or 0, prev and prev[6] or 0,
-    seeders, leechers, p4, p6, i4, i6, rtcIds, dPeers, dSeeders }
+    seeders, leechers, p4, p6, i4, i6, rtcIds, dPeers, dSeeders, others, suspicion }
   -- No EXPIRE here: Redis drops a hash, set or sorted set with its last member, so a swarm's
   -- keys vanish when its last session is dropped (by an announce here or by sweep).
   return out
@@ -160,6 +199,7 @@ end
 redis.call('HSET', KEYS[1], sid, encode(r))
 redis.call('SADD', setsOf(r.flags), sid)
 redis.call('ZADD', KEYS[6], now, sid)
+markLeechers()
 
 -- Peer selection: random members of the other sets of the same kind (HTTP or WebRTC).
 local sKey, lKey = KEYS[2], KEYS[3]

@@ -48,9 +48,10 @@ function buf(v: Buffer | number | undefined): Buffer {
   return Buffer.isBuffer(v) ? v : Buffer.alloc(0);
 }
 
-function previousFrom(r: Reply): PreviousSession | null {
+/** `othersLeeching`: the announce script's answer; a removal has none (it credits nothing). */
+function previousFrom(r: Reply, othersLeeching: boolean): PreviousSession | null {
   if (num(r[0]) === 0) return null;
-  return { uploaded: num(r[1]), downloaded: num(r[2]), seeder: num(r[3]) === 1, everLeecher: num(r[4]) === 1, lastSeen: num(r[5]) };
+  return { uploaded: num(r[1]), downloaded: num(r[2]), seeder: num(r[3]) === 1, everLeecher: num(r[4]) === 1, lastSeen: num(r[5]), othersLeeching };
 }
 
 const PROMOTION_CODES: Record<StoreCredit['promotion'], number> = { NONE: 0, FREE: 1, DOUBLE_UP: 2, HALF_DOWN: 3, FREE_DOUBLE_UP: 4 };
@@ -65,7 +66,7 @@ export class RedisSwarmStore implements SwarmStore {
     this.prefix = options.prefix ?? 'ot';
     this.peerTtl = options.peerTtl;
     this.redis = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true }) as ScriptedRedis;
-    this.redis.defineCommand('otAnnounce', { numberOfKeys: 7, lua: ANNOUNCE_LUA });
+    this.redis.defineCommand('otAnnounce', { numberOfKeys: 8, lua: ANNOUNCE_LUA });
     this.redis.defineCommand('otRemove', { numberOfKeys: 6, lua: REMOVE_LUA });
   }
 
@@ -77,6 +78,11 @@ export class RedisSwarmStore implements SwarmStore {
   /** The swarm's pending-credit hash (drained by accounting/redis-credit.ts). */
   creditKey(hex: string): string {
     return `${this.prefix}:{${hex}}:c`;
+  }
+
+  /** The swarm's leecher marks (redis-announce.lua: when it last had one and two leechers). */
+  private marksKey(hex: string): string {
+    return `${this.prefix}:{${hex}}:m`;
   }
 
   /** Set of swarms (hex) with credit or count changes not yet flushed. */
@@ -100,6 +106,7 @@ export class RedisSwarmStore implements SwarmStore {
     const r = await this.redis.otAnnounceBuffer(
       ...this.keys(hex),
       this.creditKey(hex),
+      this.marksKey(hex),
       sid(peer.peerId, peer.userId, peer.keyHash),
       peer.now,
       peer.event,
@@ -116,6 +123,7 @@ export class RedisSwarmStore implements SwarmStore {
       credit ? PROMOTION_CODES[credit.promotion] : 0,
       credit?.maxGapSeconds ?? 0,
       credit?.bonusPerSeedHour ?? 0,
+      credit?.maxUploadRate ?? 0,
     );
     // Not awaited: a lost mark is found again by the flusher's periodic scan of credit keys.
     if (credit) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);
@@ -126,7 +134,8 @@ export class RedisSwarmStore implements SwarmStore {
     const rtcPeerIds: string[] = [];
     for (let o = 0; o + 20 <= rtc.length; o += 20) rtcPeerIds.push(rtc.toString('latin1', o, o + 20));
     return {
-      previous: previousFrom(r),
+      previous: previousFrom(r, num(r[15]) === 1),
+      suspicion: num(r[16]),
       seeders,
       leechers,
       peers4: buf(r[8]),
@@ -143,7 +152,7 @@ export class RedisSwarmStore implements SwarmStore {
     if (num(r[0]) === 1) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);
     const [counts] = await this.countsOf([hex]);
     await this.account(hex, num(r[6]), num(r[7]), (counts?.seeders ?? 0) + (counts?.leechers ?? 0));
-    return previousFrom(r);
+    return previousFrom(r, false);
   }
 
   private async countsOf(hexes: string[]): Promise<SwarmCounts[]> {

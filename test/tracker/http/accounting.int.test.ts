@@ -47,7 +47,10 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
     const u = await aUser(t.db);
     const free = await aTorrent(t.db, u.id, { promotion: 'FREE' });
     const double = await aTorrent(t.db, u.id, { promotion: 'DOUBLE_UP' });
+    const other = await aUser(t.db);
     for (const tor of [free, double]) {
+      // Another leecher to upload to: upload with nobody to receive it is not credited.
+      await announce(t.url, { passkey: other.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 100, event: 'started' });
       const p = aPeerId();
       await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 100, event: 'started' });
       await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 50, uploaded: 1000, downloaded: 500, event: 'stopped' });
@@ -122,6 +125,7 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
     const u = await aUser(t.db);
     const tor = await aTorrent(t.db, u.id);
     const p = aPeerId();
+    await announce(t.url, { passkey: (await aUser(t.db)).passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 10, event: 'started' });
     await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 10, event: 'started' });
     await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 10, uploaded: 777 });
     await t.db.exec('ALTER TABLE snatches RENAME TO snatches_away');
@@ -129,5 +133,45 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
     await t.db.exec('ALTER TABLE snatches_away RENAME TO snatches');
     expect((await totals(u)).uploaded).toBe(777);
     expect(failureOf(await announce(t.url, { passkey: u.passkey, infoHash: tor.hashBytes, peerId: p, left: 10 }))).toBeUndefined();
+  });
+
+  describe('ratio cheating (ECOSYSTEM.md 2.4): the client gets its normal answer, the upload is not credited', () => {
+    const suspicious = async (reason: string) => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      return Number(new RegExp(`^tracker_suspicious_announces_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    };
+
+    it('credits no upload to a seeder alone in its swarm, and counts it as suspicious', async () => {
+      const s = await aUser(t.db);
+      const tor = await aTorrent(t.db, s.id);
+      const base = { passkey: s.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 };
+      const flagged = await suspicious('upload_without_leechers');
+      await announce(t.url, { ...base, event: 'started' });
+      clock.advance(60_000);
+      const res = await announce(t.url, { ...base, uploaded: 10 * GiB });
+      expect(failureOf(res)).toBeUndefined();
+      expect(res.body).toMatchObject({ complete: 1, incomplete: 0 });
+      expect((await totals(s)).uploaded).toBe(0);
+      expect(await suspicious('upload_without_leechers')).toBe(flagged + 1);
+      // Once a leecher is there, the next interval's upload counts.
+      await announce(t.url, { passkey: (await aUser(t.db)).passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: GiB, event: 'started' });
+      clock.advance(60_000);
+      await announce(t.url, { ...base, uploaded: 10 * GiB + 100 * MiB });
+      expect((await totals(s)).uploaded).toBe(100 * MiB);
+    });
+
+    it('caps upload at TRACKER_MAX_UPLOAD_RATE per second since the previous announce, and counts it as suspicious', async () => {
+      const rate = t.app.ctx.config.tracker.maxUploadRate;
+      const s = await aUser(t.db);
+      const tor = await aTorrent(t.db, s.id);
+      await announce(t.url, { passkey: (await aUser(t.db)).passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: GiB, event: 'started' });
+      const base = { passkey: s.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 };
+      const flagged = await suspicious('speed');
+      await announce(t.url, { ...base, event: 'started' });
+      clock.advance(60_000);
+      expect(failureOf(await announce(t.url, { ...base, uploaded: 1024 * GiB }))).toBeUndefined();
+      expect((await totals(s)).uploaded).toBe(rate * 60);
+      expect(await suspicious('speed')).toBe(flagged + 1);
+    });
   });
 });

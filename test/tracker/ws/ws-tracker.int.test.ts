@@ -186,13 +186,18 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
     const a = await peer(u.passkey);
     a.send(announceMsg(ih, a.peerId, { event: 'started', uploaded: 1000, downloaded: 0, left: 100 }));
     await a.next((m) => m.interval !== undefined);
+    // Another leecher to upload to: upload with nobody to receive it is not credited.
+    const b = await peer((await aUser(t.db)).passkey);
+    b.send(announceMsg(ih, b.peerId, { event: 'started', left: 100 }));
+    await b.next((m) => m.interval !== undefined);
     a.send(announceMsg(ih, a.peerId, { uploaded: 5000, downloaded: 300, left: 0 }));
-    expect(await a.next((m) => m.interval !== undefined)).toMatchObject({ complete: 1, incomplete: 0 });
+    expect(await a.next((m) => m.interval !== undefined)).toMatchObject({ complete: 1, incomplete: 1 });
     await t.app.ctx.flusher.flush();
     const row = await t.db.prisma.user.findUniqueOrThrow({ where: { id: u.id } });
     expect(row.uploaded).toBe(4000n);
     expect(row.downloaded).toBe(300n);
     await a.close();
+    await b.close();
   });
 
   it('answers bad JSON with a failure reason and keeps the socket', async () => {
