@@ -57,6 +57,7 @@ export const envSchema = z.object({
   TRACKER_ANNOUNCE_RATE_LIMIT: int(1, 100000).default(200).describe('Announces and scrapes per minute per passkey before HTTP 429'),
   TRACKER_SCRAPE_MAX_HASHES: int(1, 1000).default(64).describe('Most info_hash values one scrape may ask for'),
   TRACKER_MAX_UPLOAD_RATE: int(0, 1e12).default(1_250_000_000).describe('Most upload, bytes per second since the previous announce, one peer session is credited (default 10 Gbit/s); more is capped and counted as suspicious; 0 = no cap'),
+  TRACKER_REVOKE_LEECH_RATE: int(0, 1e13).default(12_500_000_000).describe('Reported upload, bytes per second, that no real link carries (default 100 Gbit/s): the user loses download privileges until staff restore them; 0 = never'),
   TRACKER_ALLOW_IP_PARAM: bool.default(false).describe('Honour the ip/ipv4/ipv6 announce parameters (public addresses only)'),
   TRACKER_ANNOUNCE_ALIASES: z.string().default('/announce.php').describe('Extra comma-separated paths served as announce (legacy URLs); /announce and /announce/{passkey} always are'),
   ACCOUNTING_FLUSH_INTERVAL_MS: int(100, 600000).default(5000).describe('How often transfer accounting is written to the database, milliseconds'),
@@ -94,6 +95,7 @@ export interface Config {
     announceRateLimit: number;
     scrapeMaxHashes: number;
     maxUploadRate: number;
+    revokeLeechRate: number;
     allowIpParam: boolean;
     announceAliases: string[];
   };
@@ -179,6 +181,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
       announceRateLimit: e.TRACKER_ANNOUNCE_RATE_LIMIT,
       scrapeMaxHashes: e.TRACKER_SCRAPE_MAX_HASHES,
       maxUploadRate: e.TRACKER_MAX_UPLOAD_RATE,
+      revokeLeechRate: e.TRACKER_REVOKE_LEECH_RATE,
       allowIpParam: e.TRACKER_ALLOW_IP_PARAM,
       announceAliases: e.TRACKER_ANNOUNCE_ALIASES.split(',').map((s) => s.trim()).filter((s) => s.startsWith('/')),
     },

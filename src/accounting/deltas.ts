@@ -13,7 +13,9 @@
  * - ratio cheating (ECOSYSTEM.md 2.4): upload is credited at most `maxUploadRate` bytes per
  *   second since the previous announce, and not at all when no other leecher was in the swarm
  *   meanwhile (nobody could have received it). Either is reported in `suspicion`; the client
- *   gets its normal answer, so a cheating tool learns nothing from it.
+ *   gets its normal answer, so a cheating tool learns nothing from it. Upload reported faster
+ *   than `revokeLeechRate` (no real link carries it) is reported too: the caller takes the
+ *   user's download privileges away.
  */
 import type { Promotion } from '../generated/prisma/enums.ts';
 import type { PreviousSession } from '../swarm/swarm-store.ts';
@@ -37,14 +39,17 @@ export type CreditAmounts = Omit<Credit, 'suspicion'>;
 export const SUSPICION_SPEED = 1;
 /** Upload reported while no other leecher was in the swarm (no upload credited). */
 export const SUSPICION_NO_LEECHERS = 2;
+/** Reported upload exceeded `revokeLeechRate`: certainly cheating (the caller revokes leeching). */
+export const SUSPICION_IMPOSSIBLE = 4;
 /** Upload without leechers below this is not reported (timing at the edges of a swarm's life). */
 export const NO_LEECHERS_REPORT_BYTES = 10 * 1024 * 1024;
 
-export type SuspicionReason = 'speed' | 'upload_without_leechers';
+export type SuspicionReason = 'speed' | 'upload_without_leechers' | 'impossible_speed';
 /** Each SUSPICION_* bit with its name in metrics and logs. */
 export const SUSPICION_REASONS: ReadonlyArray<readonly [number, SuspicionReason]> = [
   [SUSPICION_SPEED, 'speed'],
   [SUSPICION_NO_LEECHERS, 'upload_without_leechers'],
+  [SUSPICION_IMPOSSIBLE, 'impossible_speed'],
 ];
 
 export interface CreditInput {
@@ -66,6 +71,8 @@ export interface CreditRules {
   bonusPerSeedHour: number;
   /** Most upload bytes per second a session is credited (0: no cap). */
   maxUploadRate: number;
+  /** Reported upload bytes per second above which leeching is revoked (0: never). */
+  revokeLeechRate: number;
 }
 
 export const NO_CREDIT: Credit = Object.freeze({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, completed: false, bonus: 0, suspicion: 0 });
@@ -82,6 +89,7 @@ export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
   let suspicion = 0;
   // Bytes really sent, before any promotion. Announces within one second count as one second.
   const elapsed = input.now - prev.lastSeen > 1 ? input.now - prev.lastSeen : 1;
+  if (rules.revokeLeechRate > 0 && up > rules.revokeLeechRate * elapsed) suspicion |= SUSPICION_IMPOSSIBLE;
   if (rules.maxUploadRate > 0 && up > rules.maxUploadRate * elapsed) {
     up = rules.maxUploadRate * elapsed;
     suspicion |= SUSPICION_SPEED;

@@ -88,6 +88,8 @@ export interface StoreCredit {
   bonusPerSeedHour: number;
   /** Bytes per second of upload a session can be credited (0: no cap). */
   maxUploadRate: number;
+  /** Reported upload bytes per second that revoke leeching (0: never). */
+  revokeLeechRate: number;
 }
 
 /** One live peer session as a torrent page lists it (`SwarmStore.listPeers`). */

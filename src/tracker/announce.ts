@@ -166,6 +166,7 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
       maxGapSeconds: deps.rules.maxGapSeconds,
       bonusPerSeedHour: deps.rules.bonusPerSeedHour,
       maxUploadRate: deps.rules.maxUploadRate,
+      revokeLeechRate: deps.rules.revokeLeechRate,
     };
     return swarm.announce(peer, want, credit).then((result) => {
       if (result.suspicion) deps.onSuspicious?.({ userId: user.id, torrentId: torrent.id, suspicion: result.suspicion, reportedUploaded: input.uploaded });

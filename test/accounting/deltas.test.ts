@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { computeCredit, type CreditInput, SUSPICION_NO_LEECHERS, SUSPICION_SPEED } from '../../src/accounting/deltas.ts';
+import { computeCredit, type CreditInput, SUSPICION_IMPOSSIBLE, SUSPICION_NO_LEECHERS, SUSPICION_SPEED } from '../../src/accounting/deltas.ts';
 import { AnnounceEvent } from '../../src/tracker/protocol/types.ts';
 
-const rules = { maxGapSeconds: 2400, bonusPerSeedHour: 1, maxUploadRate: 0 };
+const rules = { maxGapSeconds: 2400, bonusPerSeedHour: 1, maxUploadRate: 0, revokeLeechRate: 0 };
 const T = 1_800_000_000;
 const MiB = 1 << 20;
 const GiB = 1024 * MiB;
@@ -74,6 +74,13 @@ describe('computeCredit', () => {
       expect(computeCredit(input({ previous: alone, uploaded: 1 * MiB, left: 0 }), rules)).toMatchObject({ uploaded: 0, suspicion: 0 });
       expect(computeCredit(input({ previous: { ...alone, seeder: false, everLeecher: true }, uploaded: 5 * MiB, downloaded: 7 * MiB }), rules)).toMatchObject({ uploaded: 0, downloaded: 7 * MiB });
       expect(computeCredit(input({ previous: alone, uploaded: 1024 * GiB, left: 0 }), capped)).toMatchObject({ uploaded: 0, suspicion: SUSPICION_SPEED | SUSPICION_NO_LEECHERS });
+    });
+
+    it('marks reported upload beyond revokeLeechRate as impossible, on the bytes reported, whatever is credited', () => {
+      const strict = { ...capped, revokeLeechRate: 100 * MiB };
+      expect(computeCredit(input({ previous: seeder(), uploaded: 6000 * MiB, left: 0 }), strict)).toMatchObject({ uploaded: 600 * MiB, suspicion: SUSPICION_SPEED });
+      expect(computeCredit(input({ previous: seeder(), uploaded: 6001 * MiB, left: 0 }), strict)).toMatchObject({ uploaded: 600 * MiB, suspicion: SUSPICION_SPEED | SUSPICION_IMPOSSIBLE });
+      expect(computeCredit(input({ previous: seeder({ othersLeeching: false }), uploaded: 6001 * MiB, left: 0 }), strict).suspicion).toBe(SUSPICION_SPEED | SUSPICION_NO_LEECHERS | SUSPICION_IMPOSSIBLE);
     });
   });
 });

@@ -6,7 +6,8 @@
 --   empty for WebRTC), 5 port, 6 uploaded, 7 downloaded, 8 left, 9 numwant, 10 want ids (0/1),
 --   11 ttl seconds, 12 user id (0: no credit), 13 torrent id, 14 promotion (0 none, 1 free,
 --   2 double up, 3 half down, 4 free + double up), 15 max gap seconds, 16 bonus per seed hour,
---   17 max upload bytes per second (0: no cap)
+--   17 max upload bytes per second (0: no cap), 18 upload bytes per second that revoke leeching
+--   (0: never)
 -- Credit follows src/accounting/deltas.ts exactly (the tests run both); it is added to the
 -- swarm's pending-credit hash in the same script as the baseline moves, so no announce's
 -- credit can be lost between the two, whatever happens to the process.
@@ -109,6 +110,8 @@ if creditUser > 0 and prev then
   local dd = cd >= pd and cd - pd or 0
   local elapsed = now - prev[6]
   if elapsed < 1 then elapsed = 1 end
+  local revokeRate = tonumber(ARGV[18] or '0') or 0
+  if revokeRate > 0 and du > revokeRate * elapsed then suspicion = suspicion + 4 end
   local maxRate = tonumber(ARGV[17] or '0') or 0
   if maxRate > 0 and du > maxRate * elapsed then
     du = maxRate * elapsed

@@ -124,6 +124,7 @@ export class RedisSwarmStore implements SwarmStore {
       credit?.maxGapSeconds ?? 0,
       credit?.bonusPerSeedHour ?? 0,
       credit?.maxUploadRate ?? 0,
+      credit?.revokeLeechRate ?? 0,
     );
     // Not awaited: a lost mark is found again by the flusher's periodic scan of credit keys.
     if (credit) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);

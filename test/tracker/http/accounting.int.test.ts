@@ -173,5 +173,26 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
       expect((await totals(s)).uploaded).toBe(rate * 60);
       expect(await suspicious('speed')).toBe(flagged + 1);
     });
+
+    it('takes download privileges away for upload no real link carries (TRACKER_REVOKE_LEECH_RATE), and keeps the user seeding', async () => {
+      const revokeRate = t.app.ctx.config.tracker.revokeLeechRate;
+      const s = await aUser(t.db);
+      const tor = await aTorrent(t.db, s.id);
+      await announce(t.url, { passkey: (await aUser(t.db)).passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: GiB, event: 'started' });
+      const base = { passkey: s.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0 };
+      const flagged = await suspicious('impossible_speed');
+      await announce(t.url, { ...base, event: 'started' });
+      clock.advance(60_000);
+      // 1 TiB in 60 s is about 18 GB/s.
+      expect(1024 * GiB).toBeGreaterThan(revokeRate * 60);
+      expect(failureOf(await announce(t.url, { ...base, uploaded: 1024 * GiB }))).toBeUndefined();
+      expect(await suspicious('impossible_speed')).toBe(flagged + 1);
+      const other = await aTorrent(t.db, s.id);
+      await expect
+        .poll(async () => failureOf(await announce(t.url, { passkey: s.passkey, infoHash: other.hashBytes, peerId: aPeerId(), left: 10, event: 'started' })), { timeout: 5000 })
+        .toMatch(/downloading is disabled for your account/);
+      expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: s.id } })).canLeech).toBe(false);
+      expect(failureOf(await announce(t.url, { ...base, uploaded: 1024 * GiB + 1 }))).toBeUndefined();
+    });
   });
 });
