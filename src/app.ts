@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { AccountingFlusher } from './accounting/flush.ts';
 import { Ledger } from './accounting/ledger.ts';
 import { ledgerSource } from './accounting/credit-source.ts';
-import { SUSPICION_IMPOSSIBLE, SUSPICION_REASONS } from './accounting/deltas.ts';
+import { createSuspicionLog } from './accounting/suspicion-log.ts';
 import type { AppContext } from './app-context.ts';
 import { ClientAllowList } from './cache/client-allow-list.ts';
 import { TorrentRegistry } from './cache/torrent-registry.ts';
@@ -100,24 +100,6 @@ export async function createApp(config: Config, db: Database, options: AppOption
     { swarmTotals: () => swarm.totals(), flushLagSeconds: () => flusher.lagMs() / 1000, pendingCredit: () => flusher.pendingEntries() },
     { defaultMetrics: config.env !== 'test' },
   );
-  // Upload no real link carries: the user keeps seeding but loses leeching until staff restore
-  // it. Written once per user (repeats while the write is pending are dropped); every process's
-  // cache learns it through user.changed.
-  const revoking = new Set<number>();
-  const revokeLeech = (userId: number): void => {
-    if (revoking.has(userId)) return;
-    revoking.add(userId);
-    db.prisma.user
-      .update({ where: { id: userId }, data: { canLeech: false }, select: { id: true } })
-      .then(
-        () => {
-          logger.warn({ userId }, 'download privileges revoked: reported upload faster than TRACKER_REVOKE_LEECH_RATE');
-          events.publish({ type: 'user.changed', userId });
-        },
-        (err: unknown) => logger.error({ err, userId }, 'revoking download privileges failed'),
-      )
-      .finally(() => revoking.delete(userId));
-  };
   const tracker: TrackerDeps = {
     users,
     torrents,
@@ -127,12 +109,7 @@ export async function createApp(config: Config, db: Database, options: AppOption
     clock,
     rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour, maxUploadRate: config.tracker.maxUploadRate, revokeLeechRate: config.tracker.revokeLeechRate },
     announceRateLimit: config.tracker.announceRateLimit,
-    onSuspicious: (s) => {
-      const reasons = SUSPICION_REASONS.filter(([bit]) => s.suspicion & bit).map(([, reason]) => reason);
-      for (const r of reasons) metrics.suspicious[r].inc();
-      logger.warn({ userId: s.userId, torrentId: s.torrentId, reasons, reportedUploaded: s.reportedUploaded }, 'upload not credited in full');
-      if (s.suspicion & SUSPICION_IMPOSSIBLE) revokeLeech(s.userId);
-    },
+    onSuspicious: createSuspicionLog({ db, events, metrics, logger, nowMs: now }),
     limiter: redisStore ? redisAnnounceLimiter(redisStore.redis, config.tracker.announceRateLimit, config.redisPrefix) : memoryAnnounceLimiter(config.tracker.announceRateLimit),
   };
   const clientIp = createClientIpResolver(config.trustProxy);

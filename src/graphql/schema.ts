@@ -9,6 +9,7 @@ import './types/category.ts';
 import './types/torrent.ts';
 import './types/upload.ts';
 import './types/community.ts';
+import './types/moderation.ts';
 import './types/live.ts';
 import './types/live-stats.ts';
 

@@ -75,6 +75,12 @@ export async function setUserStatus(deps: AccountDeps, userId: number, status: U
   deps.events.publish({ type: 'user.changed', userId });
 }
 
+/** Grants or takes away leeching (seeding is never blocked); every process's cache follows. */
+export async function setUserCanLeech(deps: AccountDeps, userId: number, canLeech: boolean): Promise<void> {
+  await deps.prisma.user.update({ where: { id: userId }, data: { canLeech }, select: { id: true } });
+  deps.events.publish({ type: 'user.changed', userId });
+}
+
 export async function setUserRole(deps: AccountDeps, userId: number, role: Role): Promise<void> {
   await deps.prisma.user.update({ where: { id: userId }, data: { role }, select: { id: true } });
   deps.events.publish({ type: 'user.changed', userId });

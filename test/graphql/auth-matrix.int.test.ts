@@ -36,6 +36,8 @@ const MATRIX: Array<[string, string, Outcome[]]> = [
   ['setTorrentPromotion', 'mutation { setTorrentPromotion(id: "999999", promotion: FREE) { id } }', [U, F, F, ok, ok]],
   ['setTorrentStatus', 'mutation { setTorrentStatus(id: "999999", status: ACTIVE) { id } }', [U, F, F, ok, ok]],
   ['setUserStatus', 'mutation { setUserStatus(userId: "999999", status: BANNED) { id } }', [U, F, F, ok, ok]],
+  ['setUserCanLeech', 'mutation { setUserCanLeech(userId: "999999", canLeech: true) { id } }', [U, F, F, ok, ok]],
+  ['suspiciousAnnounces', '{ suspiciousAnnounces { id } }', [U, F, F, ok, ok]],
   ['setUserRole', 'mutation { setUserRole(userId: "999999", role: ADMIN) { id } }', [U, F, F, F, ok]],
   ['thankTorrent', 'mutation { thankTorrent(torrentId: "999999") }', [U, ok, ok, ok, ok]],
   ['giftBonus', 'mutation { giftBonus(torrentId: "999999", amount: 50) { balance } }', [U, ok, ok, ok, ok]],

@@ -67,6 +67,12 @@ export type Torrent = Prisma.TorrentModel
  */
 export type Snatch = Prisma.SnatchModel
 /**
+ * Model SuspiciousAnnounce
+ * Announces whose reported upload was not credited in full, for staff review: at most one row
+ * per user, torrent and reason an hour from each server process.
+ */
+export type SuspiciousAnnounce = Prisma.SuspiciousAnnounceModel
+/**
  * Model Thanks
  * 
  */

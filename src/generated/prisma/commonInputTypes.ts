@@ -409,6 +409,23 @@ export type EnumTorrentStatusWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedEnumTorrentStatusFilter<$PrismaModel>
 }
 
+export type EnumSuspicionReasonFilter<$PrismaModel = never> = {
+  equals?: $Enums.SuspicionReason | Prisma.EnumSuspicionReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumSuspicionReasonFilter<$PrismaModel> | $Enums.SuspicionReason
+}
+
+export type EnumSuspicionReasonWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.SuspicionReason | Prisma.EnumSuspicionReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumSuspicionReasonWithAggregatesFilter<$PrismaModel> | $Enums.SuspicionReason
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumSuspicionReasonFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumSuspicionReasonFilter<$PrismaModel>
+}
+
 export type EnumBonusKindFilter<$PrismaModel = never> = {
   equals?: $Enums.BonusKind | Prisma.EnumBonusKindFieldRefInput<$PrismaModel>
   in?: $Enums.BonusKind[] | Prisma.ListEnumBonusKindFieldRefInput<$PrismaModel>
@@ -811,6 +828,23 @@ export type NestedEnumTorrentStatusWithAggregatesFilter<$PrismaModel = never> = 
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumTorrentStatusFilter<$PrismaModel>
   _max?: Prisma.NestedEnumTorrentStatusFilter<$PrismaModel>
+}
+
+export type NestedEnumSuspicionReasonFilter<$PrismaModel = never> = {
+  equals?: $Enums.SuspicionReason | Prisma.EnumSuspicionReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumSuspicionReasonFilter<$PrismaModel> | $Enums.SuspicionReason
+}
+
+export type NestedEnumSuspicionReasonWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.SuspicionReason | Prisma.EnumSuspicionReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumSuspicionReasonWithAggregatesFilter<$PrismaModel> | $Enums.SuspicionReason
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumSuspicionReasonFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumSuspicionReasonFilter<$PrismaModel>
 }
 
 export type NestedEnumBonusKindFilter<$PrismaModel = never> = {

@@ -59,6 +59,15 @@ export const BonusKind = {
 export type BonusKind = (typeof BonusKind)[keyof typeof BonusKind]
 
 
+export const SuspicionReason = {
+  SPEED: 'SPEED',
+  UPLOAD_WITHOUT_LEECHERS: 'UPLOAD_WITHOUT_LEECHERS',
+  IMPOSSIBLE_SPEED: 'IMPOSSIBLE_SPEED'
+} as const
+
+export type SuspicionReason = (typeof SuspicionReason)[keyof typeof SuspicionReason]
+
+
 export const FunStatus = {
   NORMAL: 'NORMAL',
   DULL: 'DULL',

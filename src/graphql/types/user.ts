@@ -7,7 +7,7 @@ import { serialize as serializeCookie } from 'cookie';
 import { Role, UserStatus } from '../../generated/prisma/enums.ts';
 import { signSession } from '../../auth/jwt.ts';
 import { hasRole } from '../../auth/viewer.ts';
-import { changePassword, registerWithInvite, resetPasskey, revokeSessions, setUserRole, setUserStatus, signIn, SignInRefused } from '../../users/sessions.ts';
+import { changePassword, registerWithInvite, resetPasskey, revokeSessions, setUserCanLeech, setUserRole, setUserStatus, signIn, SignInRefused } from '../../users/sessions.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { badInput, forbidden, notFound, unauthorized } from '../errors.ts';
@@ -197,6 +197,23 @@ builder.mutationFields((t) => ({
       if (id === viewer.id) throw badInput('you cannot change your own status');
       if (hasRole(target.role, viewer.role)) throw forbidden('you can only moderate accounts below your own role');
       await setUserStatus({ prisma: ctx.prisma, events: ctx.app.events }, id, args.status);
+      await userChanged(ctx, id);
+      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  setUserCanLeech: t.prismaField({
+    type: 'User',
+    authScopes: { moderator: true },
+    args: { userId: t.arg.id({ required: true }), canLeech: t.arg.boolean({ required: true }) },
+    description: 'Grants or takes away download privileges (moderators and admins), e.g. restoring them after the tracker revoked them for impossible upload reports; seeding is never blocked',
+    resolve: async (query, _root, args, ctx) => {
+      const viewer = requireViewer(ctx);
+      const id = parseId(args.userId, 'userId');
+      const target = await ctx.app.users.byIdOrLoad(id);
+      if (!target) throw notFound('user');
+      if (id === viewer.id) throw badInput('you cannot change your own download privileges');
+      if (hasRole(target.role, viewer.role)) throw forbidden('you can only moderate accounts below your own role');
+      await setUserCanLeech({ prisma: ctx.prisma, events: ctx.app.events }, id, args.canLeech);
       await userChanged(ctx, id);
       return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id } });
     },

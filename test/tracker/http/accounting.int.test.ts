@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signSession } from '../../../src/auth/jwt.ts';
 import { manualClock } from '../../../src/shared/clock.ts';
 import { aPeerId, aTorrent, aUser, type TestUser } from '../../support/factories.ts';
 import { startTestApp, swarmBackends, type TestApp } from '../../support/test-app.ts';
@@ -193,6 +194,27 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
         .toMatch(/downloading is disabled for your account/);
       expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: s.id } })).canLeech).toBe(false);
       expect(failureOf(await announce(t.url, { ...base, uploaded: 1024 * GiB + 1 }))).toBeUndefined();
+
+      // Staff see why, and give leeching back.
+      const mod = await aUser(t.db, { role: 'MODERATOR' });
+      await t.app.ctx.users.reload(mod.id);
+      const { token } = signSession(t.app.ctx.config.auth, mod.id, 0);
+      const gql = async (query: string) => {
+        const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+        return (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+      };
+      await expect
+        .poll(async () => ((await gql(`{ suspiciousAnnounces(userId: "${s.id}") { reason reportedUploaded torrent { id } user { id } } }`)).data?.suspiciousAnnounces as unknown[]) ?? [], { timeout: 5000 })
+        .toEqual(
+          expect.arrayContaining([
+            { reason: 'SPEED', reportedUploaded: String(1024 * GiB), torrent: { id: String(tor.id) }, user: { id: String(s.id) } },
+            { reason: 'IMPOSSIBLE_SPEED', reportedUploaded: String(1024 * GiB), torrent: { id: String(tor.id) }, user: { id: String(s.id) } },
+          ]),
+        );
+      // The second impossible report within the hour added no row.
+      expect(await t.db.prisma.suspiciousAnnounce.count({ where: { userId: s.id, reason: 'IMPOSSIBLE_SPEED' } })).toBe(1);
+      expect((await gql(`mutation { setUserCanLeech(userId: "${s.id}", canLeech: true) { canLeech } }`)).data).toEqual({ setUserCanLeech: { canLeech: true } });
+      expect(failureOf(await announce(t.url, { passkey: s.passkey, infoHash: other.hashBytes, peerId: aPeerId(), left: 10, event: 'started' }))).toBeUndefined();
     });
   });
 });

@@ -395,6 +395,7 @@ export const ModelName = {
   Category: 'Category',
   Torrent: 'Torrent',
   Snatch: 'Snatch',
+  SuspiciousAnnounce: 'SuspiciousAnnounce',
   Thanks: 'Thanks',
   BonusTransaction: 'BonusTransaction',
   FunEntry: 'FunEntry',
@@ -417,7 +418,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch"
+    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -788,6 +789,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.SnatchCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.SnatchCountAggregateOutputType> | number
+        }
+      }
+    }
+    SuspiciousAnnounce: {
+      payload: Prisma.$SuspiciousAnnouncePayload<ExtArgs>
+      fields: Prisma.SuspiciousAnnounceFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SuspiciousAnnounceFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SuspiciousAnnounceFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>
+        }
+        findFirst: {
+          args: Prisma.SuspiciousAnnounceFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SuspiciousAnnounceFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>
+        }
+        findMany: {
+          args: Prisma.SuspiciousAnnounceFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>[]
+        }
+        create: {
+          args: Prisma.SuspiciousAnnounceCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>
+        }
+        createMany: {
+          args: Prisma.SuspiciousAnnounceCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SuspiciousAnnounceCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>[]
+        }
+        delete: {
+          args: Prisma.SuspiciousAnnounceDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>
+        }
+        update: {
+          args: Prisma.SuspiciousAnnounceUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>
+        }
+        deleteMany: {
+          args: Prisma.SuspiciousAnnounceDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SuspiciousAnnounceUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SuspiciousAnnounceUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>[]
+        }
+        upsert: {
+          args: Prisma.SuspiciousAnnounceUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SuspiciousAnnouncePayload>
+        }
+        aggregate: {
+          args: Prisma.SuspiciousAnnounceAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSuspiciousAnnounce>
+        }
+        groupBy: {
+          args: Prisma.SuspiciousAnnounceGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SuspiciousAnnounceGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SuspiciousAnnounceCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SuspiciousAnnounceCountAggregateOutputType> | number
         }
       }
     }
@@ -1440,6 +1515,18 @@ export const SnatchScalarFieldEnum = {
 export type SnatchScalarFieldEnum = (typeof SnatchScalarFieldEnum)[keyof typeof SnatchScalarFieldEnum]
 
 
+export const SuspiciousAnnounceScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  torrentId: 'torrentId',
+  reason: 'reason',
+  reportedUploaded: 'reportedUploaded',
+  createdAt: 'createdAt'
+} as const
+
+export type SuspiciousAnnounceScalarFieldEnum = (typeof SuspiciousAnnounceScalarFieldEnum)[keyof typeof SuspiciousAnnounceScalarFieldEnum]
+
+
 export const ThanksScalarFieldEnum = {
   torrentId: 'torrentId',
   userId: 'userId',
@@ -1722,6 +1809,20 @@ export type ListEnumTorrentStatusFieldRefInput<$PrismaModel> = FieldRefInputType
 
 
 /**
+ * Reference to a field of type 'SuspicionReason'
+ */
+export type EnumSuspicionReasonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'SuspicionReason'>
+    
+
+
+/**
+ * Reference to a field of type 'SuspicionReason[]'
+ */
+export type ListEnumSuspicionReasonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'SuspicionReason[]'>
+    
+
+
+/**
  * Reference to a field of type 'BonusKind'
  */
 export type EnumBonusKindFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BonusKind'>
@@ -1840,6 +1941,7 @@ export type GlobalOmitConfig = {
   category?: Prisma.CategoryOmit
   torrent?: Prisma.TorrentOmit
   snatch?: Prisma.SnatchOmit
+  suspiciousAnnounce?: Prisma.SuspiciousAnnounceOmit
   thanks?: Prisma.ThanksOmit
   bonusTransaction?: Prisma.BonusTransactionOmit
   funEntry?: Prisma.FunEntryOmit

@@ -54,6 +54,7 @@ export const ModelName = {
   Category: 'Category',
   Torrent: 'Torrent',
   Snatch: 'Snatch',
+  SuspiciousAnnounce: 'SuspiciousAnnounce',
   Thanks: 'Thanks',
   BonusTransaction: 'BonusTransaction',
   FunEntry: 'FunEntry',
@@ -169,6 +170,18 @@ export const SnatchScalarFieldEnum = {
 } as const
 
 export type SnatchScalarFieldEnum = (typeof SnatchScalarFieldEnum)[keyof typeof SnatchScalarFieldEnum]
+
+
+export const SuspiciousAnnounceScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  torrentId: 'torrentId',
+  reason: 'reason',
+  reportedUploaded: 'reportedUploaded',
+  createdAt: 'createdAt'
+} as const
+
+export type SuspiciousAnnounceScalarFieldEnum = (typeof SuspiciousAnnounceScalarFieldEnum)[keyof typeof SuspiciousAnnounceScalarFieldEnum]
 
 
 export const ThanksScalarFieldEnum = {

@@ -399,6 +399,7 @@ export type TorrentWhereInput = {
   uploader?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   category?: Prisma.XOR<Prisma.CategoryNullableScalarRelationFilter, Prisma.CategoryWhereInput> | null
   snatches?: Prisma.SnatchListRelationFilter
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceListRelationFilter
   thanks?: Prisma.ThanksListRelationFilter
   bonusTransactions?: Prisma.BonusTransactionListRelationFilter
 }
@@ -431,6 +432,7 @@ export type TorrentOrderByWithRelationInput = {
   uploader?: Prisma.UserOrderByWithRelationInput
   category?: Prisma.CategoryOrderByWithRelationInput
   snatches?: Prisma.SnatchOrderByRelationAggregateInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceOrderByRelationAggregateInput
   thanks?: Prisma.ThanksOrderByRelationAggregateInput
   bonusTransactions?: Prisma.BonusTransactionOrderByRelationAggregateInput
 }
@@ -466,6 +468,7 @@ export type TorrentWhereUniqueInput = Prisma.AtLeast<{
   uploader?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   category?: Prisma.XOR<Prisma.CategoryNullableScalarRelationFilter, Prisma.CategoryWhereInput> | null
   snatches?: Prisma.SnatchListRelationFilter
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceListRelationFilter
   thanks?: Prisma.ThanksListRelationFilter
   bonusTransactions?: Prisma.BonusTransactionListRelationFilter
 }, "id" | "infoHash" | "infoHashV2">
@@ -557,6 +560,7 @@ export type TorrentCreateInput = {
   uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
   category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
 }
@@ -587,6 +591,7 @@ export type TorrentUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
 }
@@ -616,6 +621,7 @@ export type TorrentUpdateInput = {
   uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
   category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
 }
@@ -646,6 +652,7 @@ export type TorrentUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
 }
@@ -965,6 +972,20 @@ export type TorrentUpdateOneRequiredWithoutSnatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TorrentUpdateToOneWithWhereWithoutSnatchesInput, Prisma.TorrentUpdateWithoutSnatchesInput>, Prisma.TorrentUncheckedUpdateWithoutSnatchesInput>
 }
 
+export type TorrentCreateNestedOneWithoutSuspiciousAnnouncesInput = {
+  create?: Prisma.XOR<Prisma.TorrentCreateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput>
+  connectOrCreate?: Prisma.TorrentCreateOrConnectWithoutSuspiciousAnnouncesInput
+  connect?: Prisma.TorrentWhereUniqueInput
+}
+
+export type TorrentUpdateOneRequiredWithoutSuspiciousAnnouncesNestedInput = {
+  create?: Prisma.XOR<Prisma.TorrentCreateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput>
+  connectOrCreate?: Prisma.TorrentCreateOrConnectWithoutSuspiciousAnnouncesInput
+  upsert?: Prisma.TorrentUpsertWithoutSuspiciousAnnouncesInput
+  connect?: Prisma.TorrentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TorrentUpdateToOneWithWhereWithoutSuspiciousAnnouncesInput, Prisma.TorrentUpdateWithoutSuspiciousAnnouncesInput>, Prisma.TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput>
+}
+
 export type TorrentCreateNestedOneWithoutThanksInput = {
   create?: Prisma.XOR<Prisma.TorrentCreateWithoutThanksInput, Prisma.TorrentUncheckedCreateWithoutThanksInput>
   connectOrCreate?: Prisma.TorrentCreateOrConnectWithoutThanksInput
@@ -1019,6 +1040,7 @@ export type TorrentCreateWithoutUploaderInput = {
   updatedAt?: Date | string
   category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
 }
@@ -1048,6 +1070,7 @@ export type TorrentUncheckedCreateWithoutUploaderInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
 }
@@ -1132,6 +1155,7 @@ export type TorrentCreateWithoutCategoryInput = {
   updatedAt?: Date | string
   uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
 }
@@ -1161,6 +1185,7 @@ export type TorrentUncheckedCreateWithoutCategoryInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
 }
@@ -1215,6 +1240,7 @@ export type TorrentCreateWithoutSnatchesInput = {
   updatedAt?: Date | string
   uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
   category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
 }
@@ -1244,6 +1270,7 @@ export type TorrentUncheckedCreateWithoutSnatchesInput = {
   timesCompleted?: number
   createdAt?: Date | string
   updatedAt?: Date | string
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
 }
@@ -1288,6 +1315,7 @@ export type TorrentUpdateWithoutSnatchesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
   category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
 }
@@ -1317,6 +1345,141 @@ export type TorrentUncheckedUpdateWithoutSnatchesInput = {
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+}
+
+export type TorrentCreateWithoutSuspiciousAnnouncesInput = {
+  infoHash: string
+  infoHashV2?: string | null
+  name: string
+  description?: string
+  size: bigint | number
+  fileCount: number
+  files: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
+  pieceLength: number
+  comment?: string | null
+  createdBy?: string | null
+  promotion?: $Enums.Promotion
+  promotionUntil?: Date | string | null
+  anonymous?: boolean
+  status?: $Enums.TorrentStatus
+  seeders?: number
+  leechers?: number
+  timesCompleted?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
+  category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+}
+
+export type TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput = {
+  id?: number
+  infoHash: string
+  infoHashV2?: string | null
+  name: string
+  description?: string
+  size: bigint | number
+  fileCount: number
+  files: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info: runtime.Bytes
+  pieceLayers?: runtime.Bytes | null
+  pieceLength: number
+  comment?: string | null
+  createdBy?: string | null
+  promotion?: $Enums.Promotion
+  promotionUntil?: Date | string | null
+  uploaderId: number
+  anonymous?: boolean
+  status?: $Enums.TorrentStatus
+  categoryId?: number | null
+  seeders?: number
+  leechers?: number
+  timesCompleted?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+}
+
+export type TorrentCreateOrConnectWithoutSuspiciousAnnouncesInput = {
+  where: Prisma.TorrentWhereUniqueInput
+  create: Prisma.XOR<Prisma.TorrentCreateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput>
+}
+
+export type TorrentUpsertWithoutSuspiciousAnnouncesInput = {
+  update: Prisma.XOR<Prisma.TorrentUpdateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput>
+  create: Prisma.XOR<Prisma.TorrentCreateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput>
+  where?: Prisma.TorrentWhereInput
+}
+
+export type TorrentUpdateToOneWithWhereWithoutSuspiciousAnnouncesInput = {
+  where?: Prisma.TorrentWhereInput
+  data: Prisma.XOR<Prisma.TorrentUpdateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput>
+}
+
+export type TorrentUpdateWithoutSuspiciousAnnouncesInput = {
+  infoHash?: Prisma.StringFieldUpdateOperationsInput | string
+  infoHashV2?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  fileCount?: Prisma.IntFieldUpdateOperationsInput | number
+  files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
+  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  seeders?: Prisma.IntFieldUpdateOperationsInput | number
+  leechers?: Prisma.IntFieldUpdateOperationsInput | number
+  timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
+  category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+}
+
+export type TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  infoHash?: Prisma.StringFieldUpdateOperationsInput | string
+  infoHashV2?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  fileCount?: Prisma.IntFieldUpdateOperationsInput | number
+  files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
+  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
+  anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seeders?: Prisma.IntFieldUpdateOperationsInput | number
+  leechers?: Prisma.IntFieldUpdateOperationsInput | number
+  timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
 }
@@ -1346,6 +1509,7 @@ export type TorrentCreateWithoutThanksInput = {
   uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
   category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
 }
 
@@ -1375,6 +1539,7 @@ export type TorrentUncheckedCreateWithoutThanksInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
 }
 
@@ -1419,6 +1584,7 @@ export type TorrentUpdateWithoutThanksInput = {
   uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
   category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
 }
 
@@ -1448,6 +1614,7 @@ export type TorrentUncheckedUpdateWithoutThanksInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
@@ -1476,6 +1643,7 @@ export type TorrentCreateWithoutBonusTransactionsInput = {
   uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
   category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
 }
 
@@ -1505,6 +1673,7 @@ export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
 }
 
@@ -1549,6 +1718,7 @@ export type TorrentUpdateWithoutBonusTransactionsInput = {
   uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
   category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
 }
 
@@ -1578,6 +1748,7 @@ export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
@@ -1631,6 +1802,7 @@ export type TorrentUpdateWithoutUploaderInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
 }
@@ -1660,6 +1832,7 @@ export type TorrentUncheckedUpdateWithoutUploaderInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
 }
@@ -1740,6 +1913,7 @@ export type TorrentUpdateWithoutCategoryInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
 }
@@ -1769,6 +1943,7 @@ export type TorrentUncheckedUpdateWithoutCategoryInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
 }
@@ -1806,12 +1981,14 @@ export type TorrentUncheckedUpdateManyWithoutCategoryInput = {
 
 export type TorrentCountOutputType = {
   snatches: number
+  suspiciousAnnounces: number
   thanks: number
   bonusTransactions: number
 }
 
 export type TorrentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   snatches?: boolean | TorrentCountOutputTypeCountSnatchesArgs
+  suspiciousAnnounces?: boolean | TorrentCountOutputTypeCountSuspiciousAnnouncesArgs
   thanks?: boolean | TorrentCountOutputTypeCountThanksArgs
   bonusTransactions?: boolean | TorrentCountOutputTypeCountBonusTransactionsArgs
 }
@@ -1831,6 +2008,13 @@ export type TorrentCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Exte
  */
 export type TorrentCountOutputTypeCountSnatchesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.SnatchWhereInput
+}
+
+/**
+ * TorrentCountOutputType without action
+ */
+export type TorrentCountOutputTypeCountSuspiciousAnnouncesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.SuspiciousAnnounceWhereInput
 }
 
 /**
@@ -1876,6 +2060,7 @@ export type TorrentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   uploader?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   category?: boolean | Prisma.Torrent$categoryArgs<ExtArgs>
   snatches?: boolean | Prisma.Torrent$snatchesArgs<ExtArgs>
+  suspiciousAnnounces?: boolean | Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs>
   thanks?: boolean | Prisma.Torrent$thanksArgs<ExtArgs>
   bonusTransactions?: boolean | Prisma.Torrent$bonusTransactionsArgs<ExtArgs>
   _count?: boolean | Prisma.TorrentCountOutputTypeDefaultArgs<ExtArgs>
@@ -1971,6 +2156,7 @@ export type TorrentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs
   uploader?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   category?: boolean | Prisma.Torrent$categoryArgs<ExtArgs>
   snatches?: boolean | Prisma.Torrent$snatchesArgs<ExtArgs>
+  suspiciousAnnounces?: boolean | Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs>
   thanks?: boolean | Prisma.Torrent$thanksArgs<ExtArgs>
   bonusTransactions?: boolean | Prisma.Torrent$bonusTransactionsArgs<ExtArgs>
   _count?: boolean | Prisma.TorrentCountOutputTypeDefaultArgs<ExtArgs>
@@ -1990,6 +2176,7 @@ export type $TorrentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     uploader: Prisma.$UserPayload<ExtArgs>
     category: Prisma.$CategoryPayload<ExtArgs> | null
     snatches: Prisma.$SnatchPayload<ExtArgs>[]
+    suspiciousAnnounces: Prisma.$SuspiciousAnnouncePayload<ExtArgs>[]
     thanks: Prisma.$ThanksPayload<ExtArgs>[]
     bonusTransactions: Prisma.$BonusTransactionPayload<ExtArgs>[]
   }
@@ -2434,6 +2621,7 @@ export interface Prisma__TorrentClient<T, Null = never, ExtArgs extends runtime.
   uploader<T extends Prisma.UserDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.UserDefaultArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   category<T extends Prisma.Torrent$categoryArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$categoryArgs<ExtArgs>>): Prisma.Prisma__CategoryClient<runtime.Types.Result.GetResult<Prisma.$CategoryPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   snatches<T extends Prisma.Torrent$snatchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$snatchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SnatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  suspiciousAnnounces<T extends Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SuspiciousAnnouncePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   thanks<T extends Prisma.Torrent$thanksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$thanksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ThanksPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   bonusTransactions<T extends Prisma.Torrent$bonusTransactionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$bonusTransactionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BonusTransactionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
@@ -2925,6 +3113,30 @@ export type Torrent$snatchesArgs<ExtArgs extends runtime.Types.Extensions.Intern
   take?: number
   skip?: number
   distinct?: Prisma.SnatchScalarFieldEnum | Prisma.SnatchScalarFieldEnum[]
+}
+
+/**
+ * Torrent.suspiciousAnnounces
+ */
+export type Torrent$suspiciousAnnouncesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the SuspiciousAnnounce
+   */
+  select?: Prisma.SuspiciousAnnounceSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the SuspiciousAnnounce
+   */
+  omit?: Prisma.SuspiciousAnnounceOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.SuspiciousAnnounceInclude<ExtArgs> | null
+  where?: Prisma.SuspiciousAnnounceWhereInput
+  orderBy?: Prisma.SuspiciousAnnounceOrderByWithRelationInput | Prisma.SuspiciousAnnounceOrderByWithRelationInput[]
+  cursor?: Prisma.SuspiciousAnnounceWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.SuspiciousAnnounceScalarFieldEnum | Prisma.SuspiciousAnnounceScalarFieldEnum[]
 }
 
 /**

@@ -330,6 +330,7 @@ export type UserWhereInput = {
   inviteUsed?: Prisma.XOR<Prisma.InviteNullableScalarRelationFilter, Prisma.InviteWhereInput> | null
   torrents?: Prisma.TorrentListRelationFilter
   snatches?: Prisma.SnatchListRelationFilter
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceListRelationFilter
   thanks?: Prisma.ThanksListRelationFilter
   bonusTransactions?: Prisma.BonusTransactionListRelationFilter
   bonusCounterparts?: Prisma.BonusTransactionListRelationFilter
@@ -361,6 +362,7 @@ export type UserOrderByWithRelationInput = {
   inviteUsed?: Prisma.InviteOrderByWithRelationInput
   torrents?: Prisma.TorrentOrderByRelationAggregateInput
   snatches?: Prisma.SnatchOrderByRelationAggregateInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceOrderByRelationAggregateInput
   thanks?: Prisma.ThanksOrderByRelationAggregateInput
   bonusTransactions?: Prisma.BonusTransactionOrderByRelationAggregateInput
   bonusCounterparts?: Prisma.BonusTransactionOrderByRelationAggregateInput
@@ -395,6 +397,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   inviteUsed?: Prisma.XOR<Prisma.InviteNullableScalarRelationFilter, Prisma.InviteWhereInput> | null
   torrents?: Prisma.TorrentListRelationFilter
   snatches?: Prisma.SnatchListRelationFilter
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceListRelationFilter
   thanks?: Prisma.ThanksListRelationFilter
   bonusTransactions?: Prisma.BonusTransactionListRelationFilter
   bonusCounterparts?: Prisma.BonusTransactionListRelationFilter
@@ -470,6 +473,7 @@ export type UserCreateInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -500,6 +504,7 @@ export type UserUncheckedCreateInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -529,6 +534,7 @@ export type UserUpdateInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -559,6 +565,7 @@ export type UserUncheckedUpdateInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -895,6 +902,20 @@ export type UserUpdateOneRequiredWithoutSnatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutSnatchesInput, Prisma.UserUpdateWithoutSnatchesInput>, Prisma.UserUncheckedUpdateWithoutSnatchesInput>
 }
 
+export type UserCreateNestedOneWithoutSuspiciousAnnouncesInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedCreateWithoutSuspiciousAnnouncesInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutSuspiciousAnnouncesInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutSuspiciousAnnouncesNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedCreateWithoutSuspiciousAnnouncesInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutSuspiciousAnnouncesInput
+  upsert?: Prisma.UserUpsertWithoutSuspiciousAnnouncesInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutSuspiciousAnnouncesInput, Prisma.UserUpdateWithoutSuspiciousAnnouncesInput>, Prisma.UserUncheckedUpdateWithoutSuspiciousAnnouncesInput>
+}
+
 export type UserCreateNestedOneWithoutThanksInput = {
   create?: Prisma.XOR<Prisma.UserCreateWithoutThanksInput, Prisma.UserUncheckedCreateWithoutThanksInput>
   connectOrCreate?: Prisma.UserCreateOrConnectWithoutThanksInput
@@ -1001,6 +1022,7 @@ export type UserCreateWithoutInviteesInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -1030,6 +1052,7 @@ export type UserUncheckedCreateWithoutInviteesInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -1063,6 +1086,7 @@ export type UserCreateWithoutInvitedByInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -1092,6 +1116,7 @@ export type UserUncheckedCreateWithoutInvitedByInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -1141,6 +1166,7 @@ export type UserUpdateWithoutInviteesInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -1170,6 +1196,7 @@ export type UserUncheckedUpdateWithoutInviteesInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -1236,6 +1263,7 @@ export type UserCreateWithoutInvitesSentInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -1265,6 +1293,7 @@ export type UserUncheckedCreateWithoutInvitesSentInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -1298,6 +1327,7 @@ export type UserCreateWithoutInviteUsedInput = {
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -1327,6 +1357,7 @@ export type UserUncheckedCreateWithoutInviteUsedInput = {
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -1371,6 +1402,7 @@ export type UserUpdateWithoutInvitesSentInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -1400,6 +1432,7 @@ export type UserUncheckedUpdateWithoutInvitesSentInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -1439,6 +1472,7 @@ export type UserUpdateWithoutInviteUsedInput = {
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -1468,6 +1502,7 @@ export type UserUncheckedUpdateWithoutInviteUsedInput = {
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -1496,6 +1531,7 @@ export type UserCreateWithoutTorrentsInput = {
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -1525,6 +1561,7 @@ export type UserUncheckedCreateWithoutTorrentsInput = {
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -1569,6 +1606,7 @@ export type UserUpdateWithoutTorrentsInput = {
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -1598,6 +1636,7 @@ export type UserUncheckedUpdateWithoutTorrentsInput = {
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -1626,6 +1665,7 @@ export type UserCreateWithoutSnatchesInput = {
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -1655,6 +1695,7 @@ export type UserUncheckedCreateWithoutSnatchesInput = {
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -1699,6 +1740,7 @@ export type UserUpdateWithoutSnatchesInput = {
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -1728,6 +1770,141 @@ export type UserUncheckedUpdateWithoutSnatchesInput = {
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+}
+
+export type UserCreateWithoutSuspiciousAnnouncesInput = {
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
+  invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+}
+
+export type UserUncheckedCreateWithoutSuspiciousAnnouncesInput = {
+  id?: number
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  invitedById?: number | null
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+}
+
+export type UserCreateOrConnectWithoutSuspiciousAnnouncesInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedCreateWithoutSuspiciousAnnouncesInput>
+}
+
+export type UserUpsertWithoutSuspiciousAnnouncesInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedUpdateWithoutSuspiciousAnnouncesInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedCreateWithoutSuspiciousAnnouncesInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutSuspiciousAnnouncesInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedUpdateWithoutSuspiciousAnnouncesInput>
+}
+
+export type UserUpdateWithoutSuspiciousAnnouncesInput = {
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
+  invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+}
+
+export type UserUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -1757,6 +1934,7 @@ export type UserCreateWithoutThanksInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
@@ -1786,6 +1964,7 @@ export type UserUncheckedCreateWithoutThanksInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
@@ -1830,6 +2009,7 @@ export type UserUpdateWithoutThanksInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
@@ -1859,6 +2039,7 @@ export type UserUncheckedUpdateWithoutThanksInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
@@ -1887,6 +2068,7 @@ export type UserCreateWithoutBonusTransactionsInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
@@ -1916,6 +2098,7 @@ export type UserUncheckedCreateWithoutBonusTransactionsInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
@@ -1949,6 +2132,7 @@ export type UserCreateWithoutBonusCounterpartsInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
@@ -1978,6 +2162,7 @@ export type UserUncheckedCreateWithoutBonusCounterpartsInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
@@ -2022,6 +2207,7 @@ export type UserUpdateWithoutBonusTransactionsInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
@@ -2051,6 +2237,7 @@ export type UserUncheckedUpdateWithoutBonusTransactionsInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
@@ -2090,6 +2277,7 @@ export type UserUpdateWithoutBonusCounterpartsInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
@@ -2119,6 +2307,7 @@ export type UserUncheckedUpdateWithoutBonusCounterpartsInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
@@ -2147,6 +2336,7 @@ export type UserCreateWithoutFunEntriesInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -2176,6 +2366,7 @@ export type UserUncheckedCreateWithoutFunEntriesInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -2220,6 +2411,7 @@ export type UserUpdateWithoutFunEntriesInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -2249,6 +2441,7 @@ export type UserUncheckedUpdateWithoutFunEntriesInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -2277,6 +2470,7 @@ export type UserCreateWithoutFunVotesInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -2306,6 +2500,7 @@ export type UserUncheckedCreateWithoutFunVotesInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -2350,6 +2545,7 @@ export type UserUpdateWithoutFunVotesInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -2379,6 +2575,7 @@ export type UserUncheckedUpdateWithoutFunVotesInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -2407,6 +2604,7 @@ export type UserCreateWithoutNewsInput = {
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
@@ -2436,6 +2634,7 @@ export type UserUncheckedCreateWithoutNewsInput = {
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
@@ -2480,6 +2679,7 @@ export type UserUpdateWithoutNewsInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -2509,6 +2709,7 @@ export type UserUncheckedUpdateWithoutNewsInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -2554,6 +2755,7 @@ export type UserUpdateWithoutInvitedByInput = {
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
@@ -2583,6 +2785,7 @@ export type UserUncheckedUpdateWithoutInvitedByInput = {
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
@@ -2619,6 +2822,7 @@ export type UserCountOutputType = {
   invitesSent: number
   torrents: number
   snatches: number
+  suspiciousAnnounces: number
   thanks: number
   bonusTransactions: number
   bonusCounterparts: number
@@ -2632,6 +2836,7 @@ export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.I
   invitesSent?: boolean | UserCountOutputTypeCountInvitesSentArgs
   torrents?: boolean | UserCountOutputTypeCountTorrentsArgs
   snatches?: boolean | UserCountOutputTypeCountSnatchesArgs
+  suspiciousAnnounces?: boolean | UserCountOutputTypeCountSuspiciousAnnouncesArgs
   thanks?: boolean | UserCountOutputTypeCountThanksArgs
   bonusTransactions?: boolean | UserCountOutputTypeCountBonusTransactionsArgs
   bonusCounterparts?: boolean | UserCountOutputTypeCountBonusCounterpartsArgs
@@ -2676,6 +2881,13 @@ export type UserCountOutputTypeCountTorrentsArgs<ExtArgs extends runtime.Types.E
  */
 export type UserCountOutputTypeCountSnatchesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.SnatchWhereInput
+}
+
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountSuspiciousAnnouncesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.SuspiciousAnnounceWhereInput
 }
 
 /**
@@ -2744,6 +2956,7 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   inviteUsed?: boolean | Prisma.User$inviteUsedArgs<ExtArgs>
   torrents?: boolean | Prisma.User$torrentsArgs<ExtArgs>
   snatches?: boolean | Prisma.User$snatchesArgs<ExtArgs>
+  suspiciousAnnounces?: boolean | Prisma.User$suspiciousAnnouncesArgs<ExtArgs>
   thanks?: boolean | Prisma.User$thanksArgs<ExtArgs>
   bonusTransactions?: boolean | Prisma.User$bonusTransactionsArgs<ExtArgs>
   bonusCounterparts?: boolean | Prisma.User$bonusCounterpartsArgs<ExtArgs>
@@ -2820,6 +3033,7 @@ export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   inviteUsed?: boolean | Prisma.User$inviteUsedArgs<ExtArgs>
   torrents?: boolean | Prisma.User$torrentsArgs<ExtArgs>
   snatches?: boolean | Prisma.User$snatchesArgs<ExtArgs>
+  suspiciousAnnounces?: boolean | Prisma.User$suspiciousAnnouncesArgs<ExtArgs>
   thanks?: boolean | Prisma.User$thanksArgs<ExtArgs>
   bonusTransactions?: boolean | Prisma.User$bonusTransactionsArgs<ExtArgs>
   bonusCounterparts?: boolean | Prisma.User$bonusCounterpartsArgs<ExtArgs>
@@ -2844,6 +3058,7 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     inviteUsed: Prisma.$InvitePayload<ExtArgs> | null
     torrents: Prisma.$TorrentPayload<ExtArgs>[]
     snatches: Prisma.$SnatchPayload<ExtArgs>[]
+    suspiciousAnnounces: Prisma.$SuspiciousAnnouncePayload<ExtArgs>[]
     thanks: Prisma.$ThanksPayload<ExtArgs>[]
     bonusTransactions: Prisma.$BonusTransactionPayload<ExtArgs>[]
     bonusCounterparts: Prisma.$BonusTransactionPayload<ExtArgs>[]
@@ -3280,6 +3495,7 @@ export interface Prisma__UserClient<T, Null = never, ExtArgs extends runtime.Typ
   inviteUsed<T extends Prisma.User$inviteUsedArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$inviteUsedArgs<ExtArgs>>): Prisma.Prisma__InviteClient<runtime.Types.Result.GetResult<Prisma.$InvitePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   torrents<T extends Prisma.User$torrentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$torrentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TorrentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   snatches<T extends Prisma.User$snatchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$snatchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SnatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  suspiciousAnnounces<T extends Prisma.User$suspiciousAnnouncesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$suspiciousAnnouncesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SuspiciousAnnouncePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   thanks<T extends Prisma.User$thanksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$thanksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ThanksPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   bonusTransactions<T extends Prisma.User$bonusTransactionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$bonusTransactionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BonusTransactionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   bonusCounterparts<T extends Prisma.User$bonusCounterpartsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$bonusCounterpartsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BonusTransactionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
@@ -3858,6 +4074,30 @@ export type User$snatchesArgs<ExtArgs extends runtime.Types.Extensions.InternalA
   take?: number
   skip?: number
   distinct?: Prisma.SnatchScalarFieldEnum | Prisma.SnatchScalarFieldEnum[]
+}
+
+/**
+ * User.suspiciousAnnounces
+ */
+export type User$suspiciousAnnouncesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the SuspiciousAnnounce
+   */
+  select?: Prisma.SuspiciousAnnounceSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the SuspiciousAnnounce
+   */
+  omit?: Prisma.SuspiciousAnnounceOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.SuspiciousAnnounceInclude<ExtArgs> | null
+  where?: Prisma.SuspiciousAnnounceWhereInput
+  orderBy?: Prisma.SuspiciousAnnounceOrderByWithRelationInput | Prisma.SuspiciousAnnounceOrderByWithRelationInput[]
+  cursor?: Prisma.SuspiciousAnnounceWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.SuspiciousAnnounceScalarFieldEnum | Prisma.SuspiciousAnnounceScalarFieldEnum[]
 }
 
 /**
