@@ -22,6 +22,17 @@ function activeSince(ctx: GraphQLContext): Date {
   return new Date(ctx.app.clock.now() - ttl * 1000);
 }
 
+/** The account a moderator acts on: it exists, is not the viewer's own, and is below the viewer's role. */
+async function moderatedUser(ctx: GraphQLContext, userId: string | number, ownMessage: string): Promise<number> {
+  const viewer = requireViewer(ctx);
+  const id = parseId(userId, 'userId');
+  const target = await ctx.app.users.byIdOrLoad(id);
+  if (!target) throw notFound('user');
+  if (id === viewer.id) throw badInput(ownMessage);
+  if (hasRole(target.role, viewer.role)) throw forbidden('you can only moderate accounts below your own role');
+  return id;
+}
+
 export const UserRef = builder.prismaObject('User', {
   // Select mode: only requested columns (never the password hash).
   select: { id: true },
@@ -190,12 +201,7 @@ builder.mutationFields((t) => ({
     args: { userId: t.arg.id({ required: true }), status: t.arg({ type: UserStatusEnum, required: true }) },
     description: 'Bans, disables or reinstates an account (moderators and admins); revokes its tokens and passkey use at once',
     resolve: async (query, _root, args, ctx) => {
-      const viewer = requireViewer(ctx);
-      const id = parseId(args.userId, 'userId');
-      const target = await ctx.app.users.byIdOrLoad(id);
-      if (!target) throw notFound('user');
-      if (id === viewer.id) throw badInput('you cannot change your own status');
-      if (hasRole(target.role, viewer.role)) throw forbidden('you can only moderate accounts below your own role');
+      const id = await moderatedUser(ctx, args.userId, 'you cannot change your own status');
       await setUserStatus({ prisma: ctx.prisma, events: ctx.app.events }, id, args.status);
       await userChanged(ctx, id);
       return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id } });
@@ -207,12 +213,7 @@ builder.mutationFields((t) => ({
     args: { userId: t.arg.id({ required: true }), canLeech: t.arg.boolean({ required: true }) },
     description: 'Grants or takes away download privileges (moderators and admins), e.g. restoring them after the tracker revoked them for impossible upload reports; seeding is never blocked',
     resolve: async (query, _root, args, ctx) => {
-      const viewer = requireViewer(ctx);
-      const id = parseId(args.userId, 'userId');
-      const target = await ctx.app.users.byIdOrLoad(id);
-      if (!target) throw notFound('user');
-      if (id === viewer.id) throw badInput('you cannot change your own download privileges');
-      if (hasRole(target.role, viewer.role)) throw forbidden('you can only moderate accounts below your own role');
+      const id = await moderatedUser(ctx, args.userId, 'you cannot change your own download privileges');
       await setUserCanLeech({ prisma: ctx.prisma, events: ctx.app.events }, id, args.canLeech);
       await userChanged(ctx, id);
       return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id } });
