@@ -16,6 +16,7 @@
  *   none. Counts always equal the stored sessions.
  * - Calls for one info hash are atomic with respect to each other.
  */
+import type { CreditRules } from '../accounting/deltas.ts';
 import type { AnnounceEvent } from '../tracker/protocol/types.ts';
 
 export interface PeerAnnounce {
@@ -78,18 +79,12 @@ export interface AnnounceResult extends SwarmCounts {
   suspicion?: number;
 }
 
-/** What a store that records credit itself needs to compute it (src/accounting/deltas.ts rules). */
-export interface StoreCredit {
+/** What a store that records credit itself needs to compute it: the same rules as accounting/deltas.ts, and whose credit it is. */
+export interface StoreCredit extends CreditRules {
   userId: number;
   torrentId: number;
   /** The promotion in force now (already checked against its end time). */
   promotion: 'NONE' | 'FREE' | 'DOUBLE_UP' | 'HALF_DOWN' | 'FREE_DOUBLE_UP';
-  maxGapSeconds: number;
-  bonusPerSeedHour: number;
-  /** Bytes per second of upload a session can be credited (0: no cap). */
-  maxUploadRate: number;
-  /** Reported upload bytes per second that revoke leeching (0: never). */
-  revokeLeechRate: number;
 }
 
 /** One live peer session as a torrent page lists it (`SwarmStore.listPeers`). */

@@ -163,10 +163,7 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
       userId: user.id,
       torrentId: torrent.id,
       promotion: effectivePromotion(torrent.promotion, torrent.promotionUntil, nowMs),
-      maxGapSeconds: deps.rules.maxGapSeconds,
-      bonusPerSeedHour: deps.rules.bonusPerSeedHour,
-      maxUploadRate: deps.rules.maxUploadRate,
-      revokeLeechRate: deps.rules.revokeLeechRate,
+      ...deps.rules,
     };
     return swarm.announce(peer, want, credit).then((result) => {
       if (result.suspicion) deps.onSuspicious?.({ userId: user.id, torrentId: torrent.id, suspicion: result.suspicion, reportedUploaded: input.uploaded });
