@@ -84,8 +84,7 @@ local a1, a2 = tonumber(marks[1] or '0') or 0, tonumber(marks[2] or '0') or 0
 local function leechersNow()
   return redis.call('SCARD', KEYS[3]) + redis.call('SCARD', KEYS[5])
 end
-local function markLeechers()
-  local n = leechersNow()
+local function markLeechers(n)
   local changed = false
   if n >= 1 and a1 ~= now then a1 = now; changed = true end
   if n >= 2 and a2 ~= now then a2 = now; changed = true end
@@ -99,7 +98,7 @@ if prev then
   local n = leechersNow()
   if prev[4] == 1 then others = (n > 0 or a1 >= prev[6]) and 1 or 0
   else others = (n > 1 or a2 >= prev[6]) and 1 or 0 end
-  markLeechers()
+  markLeechers(n)
 end
 local suspicion = 0
 
@@ -202,7 +201,7 @@ end
 redis.call('HSET', KEYS[1], sid, encode(r))
 redis.call('SADD', setsOf(r.flags), sid)
 redis.call('ZADD', KEYS[6], now, sid)
-markLeechers()
+markLeechers(leechersNow())
 
 -- Peer selection: random members of the other sets of the same kind (HTTP or WebRTC).
 local sKey, lKey = KEYS[2], KEYS[3]
