@@ -16,8 +16,6 @@ import { SUSPICION_IMPOSSIBLE, SUSPICION_REASONS, type SuspicionReason } from '.
 
 const DB_REASON: Record<SuspicionReason, DbReason> = { speed: 'SPEED', upload_without_leechers: 'UPLOAD_WITHOUT_LEECHERS', impossible_speed: 'IMPOSSIBLE_SPEED' };
 const ROW_EVERY_MS = 3_600_000;
-/** Throttle entries kept before the stale ones are dropped. */
-const MAX_REMEMBERED = 10_000;
 
 export interface SuspicionLogDeps {
   db: Database;
@@ -28,14 +26,18 @@ export interface SuspicionLogDeps {
 }
 
 export function createSuspicionLog(deps: SuspicionLogDeps): (s: SuspiciousAnnounce) => void {
+  /** When each (user, torrent, reason) last got a row, oldest first: only the last hour's are kept. */
   const lastRow = new Map<string, number>();
   const revoking = new Set<number>();
 
   const keepRow = (s: SuspiciousAnnounce, reason: SuspicionReason): void => {
-    const key = `${s.userId}:${s.torrentId}:${reason}`;
     const now = deps.nowMs();
-    if (now - (lastRow.get(key) ?? -Infinity) < ROW_EVERY_MS) return;
-    if (lastRow.size >= MAX_REMEMBERED) for (const [k, at] of lastRow) if (now - at >= ROW_EVERY_MS) lastRow.delete(k);
+    for (const [k, at] of lastRow) {
+      if (now - at < ROW_EVERY_MS) break;
+      lastRow.delete(k);
+    }
+    const key = `${s.userId}:${s.torrentId}:${reason}`;
+    if (lastRow.has(key)) return;
     lastRow.set(key, now);
     deps.db.prisma.suspiciousAnnounce
       .create({ data: { userId: s.userId, torrentId: s.torrentId, reason: DB_REASON[reason], reportedUploaded: BigInt(s.reportedUploaded) }, select: { id: true } })
