@@ -78,7 +78,8 @@ const stalls = monitorEventLoopDelay({ resolution: 1 });
 for (round = 1; round <= Number(values.rounds); round++) {
   const entries: LedgerEntry[] = [];
   for (const i of order) {
-    entries.push({ userId: i + 1, torrentId: (i % torrents) + 1, uploaded: 65536 * i, downloaded: 1000, seedSeconds: 5, leechSeconds: 0, bonus: 0.001, completed: i % 50 === round % 50, lastAnnounce: 1_800_000_000 + round });
+    const completed = i % 50 === round % 50;
+    entries.push({ userId: i + 1, torrentId: (i % torrents) + 1, uploaded: 65536 * i, downloaded: 1000, rawUploaded: 65536 * i, rawDownloaded: 1000, seedSeconds: 5, leechSeconds: 0, bonus: 0.001, completed, lastAnnounce: 1_800_000_000 + round, completedAt: completed ? 1_800_000_000 + round : 0 });
   }
   batch = { rows: rowsFromEntries(entries), torrents: Array.from({ length: torrents }, (_, i) => i + 1), oldest: null };
   stalls.reset();

@@ -16,12 +16,16 @@ export type FunStatus =
   | 'NOTFUNNY'
   | 'VERYFUNNY';
 
+/** A name for the transfer factors in force: FREE (download 0 %), DOUBLE_UP (upload 200 %), HALF_DOWN (download 50 %), FREE_DOUBLE_UP, DOUBLE_UP_HALF_DOWN, THIRTY_PERCENT (download 30 %), or CUSTOM for any other pair (see downloadFactor and uploadFactor) */
 export type Promotion =
+  | 'CUSTOM'
   | 'DOUBLE_UP'
+  | 'DOUBLE_UP_HALF_DOWN'
   | 'FREE'
   | 'FREE_DOUBLE_UP'
   | 'HALF_DOWN'
-  | 'NONE';
+  | 'NONE'
+  | 'THIRTY_PERCENT';
 
 export type Role =
   | 'ADMIN'

@@ -11,22 +11,30 @@ export interface LedgerEntry {
   torrentId: number;
   uploaded: number;
   downloaded: number;
+  /** Bytes before the promotion (accounting/deltas.ts `rawUploaded`/`rawDownloaded`). */
+  rawUploaded: number;
+  rawDownloaded: number;
   seedSeconds: number;
   leechSeconds: number;
   bonus: number;
   completed: boolean;
   /** Unix seconds of the latest announce. */
   lastAnnounce: number;
+  /** Unix seconds of the announce that reported the completion (0: none). */
+  completedAt: number;
 }
 
-/** Float64 sums per row, in this order. */
-export const SUM_FIELDS = 6;
+/** Float64 sums per row, in this order (the last two are times, not sums). */
+export const SUM_FIELDS = 9;
 export const S_UPLOADED = 0;
 export const S_DOWNLOADED = 1;
-export const S_SEED = 2;
-export const S_LEECH = 3;
-export const S_BONUS = 4;
-export const S_LAST = 5;
+export const S_RAW_UPLOADED = 2;
+export const S_RAW_DOWNLOADED = 3;
+export const S_SEED = 4;
+export const S_LEECH = 5;
+export const S_BONUS = 6;
+export const S_LAST = 7;
+export const S_COMPLETED_AT = 8;
 
 export interface CreditRows {
   readonly length: number;
@@ -34,7 +42,7 @@ export interface CreditRows {
   readonly torrentId: Int32Array;
   /** 1 when the session completed. */
   readonly completed: Uint8Array;
-  /** SUM_FIELDS per row: uploaded, downloaded, seed s, leech s, bonus, last announce (unix s). */
+  /** SUM_FIELDS per row: uploaded, downloaded, raw uploaded, raw downloaded, seed s, leech s, bonus, last announce and completion (unix s). */
   readonly sums: Float64Array;
 }
 
@@ -75,7 +83,7 @@ export function rowsFromEntries(entries: readonly LedgerEntry[]): CreditRows {
     rows.userId[i] = e.userId;
     rows.torrentId[i] = e.torrentId;
     rows.completed[i] = e.completed ? 1 : 0;
-    rows.sums.set([e.uploaded, e.downloaded, e.seedSeconds, e.leechSeconds, e.bonus, e.lastAnnounce], i * SUM_FIELDS);
+    rows.sums.set([e.uploaded, e.downloaded, e.rawUploaded, e.rawDownloaded, e.seedSeconds, e.leechSeconds, e.bonus, e.lastAnnounce, e.completedAt], i * SUM_FIELDS);
   });
   return { ...rows, length: entries.length };
 }
@@ -88,11 +96,14 @@ function entryAt(rows: CreditRows, i: number): LedgerEntry {
     torrentId: rows.torrentId[i] as number,
     uploaded: s[at + S_UPLOADED] as number,
     downloaded: s[at + S_DOWNLOADED] as number,
+    rawUploaded: s[at + S_RAW_UPLOADED] as number,
+    rawDownloaded: s[at + S_RAW_DOWNLOADED] as number,
     seedSeconds: s[at + S_SEED] as number,
     leechSeconds: s[at + S_LEECH] as number,
     bonus: s[at + S_BONUS] as number,
     completed: rows.completed[i] === 1,
     lastAnnounce: s[at + S_LAST] as number,
+    completedAt: s[at + S_COMPLETED_AT] as number,
   };
 }
 

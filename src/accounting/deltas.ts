@@ -3,8 +3,10 @@
  * session's successive announces, never the absolute counters:
  * - a new session only sets the baseline (a "ghost" peer starting with big counters gets 0);
  * - a counter that goes backwards (client restart, reset) starts a new baseline, credit 0;
- * - the torrent's promotion applies: FREE (download not counted), DOUBLE_UP (upload x2),
- *   HALF_DOWN (download halved), FREE_DOUBLE_UP (both), until its end time;
+ * - the torrent's promotion applies as two factors in force at the announce
+ *   (torrents/promotion.ts): a percent of downloaded bytes counted, a percent of uploaded
+ *   bytes credited; the bytes before it are kept too (`rawUploaded`/`rawDownloaded`), since
+ *   site rules judge what was really transferred (free leech must not exempt a download);
  * - seeding and leeching time accrue for the time since the previous announce, capped at the
  *   announce interval plus grace so a peer that vanished is not paid for its absence;
  * - a completion counts when the session, seen with left > 0 before, reports `completed` or
@@ -17,13 +19,17 @@
  *   than `revokeLeechRate` (no real link carries it) is reported too: the caller takes the
  *   user's download privileges away.
  */
-import type { Promotion } from '../generated/prisma/enums.ts';
+import { applyPercent } from '../torrents/promotion.ts';
 import type { PreviousSession } from '../swarm/swarm-store.ts';
 import { AnnounceEvent } from '../tracker/protocol/types.ts';
 
 export interface Credit {
+  /** Credited: after the anti-cheat rules and the promotion. */
   uploaded: number;
   downloaded: number;
+  /** Really transferred: after the anti-cheat rules, before the promotion. */
+  rawUploaded: number;
+  rawDownloaded: number;
   seedSeconds: number;
   leechSeconds: number;
   completed: boolean;
@@ -60,9 +66,9 @@ export interface CreditInput {
   event: AnnounceEvent;
   /** Unix seconds. */
   now: number;
-  promotion: Promotion;
-  /** Unix ms; null: no end. */
-  promotionUntil: number | null;
+  /** The torrent's factors in force now (torrents/promotion.ts `factorsInForce`). */
+  downloadPercent: number;
+  uploadPercent: number;
 }
 
 export interface CreditRules {
@@ -75,17 +81,13 @@ export interface CreditRules {
   revokeLeechRate: number;
 }
 
-export const NO_CREDIT: Credit = Object.freeze({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, completed: false, bonus: 0, suspicion: 0 });
-
-export function effectivePromotion(promotion: Promotion, until: number | null, nowMs: number): Promotion {
-  return until !== null && until <= nowMs ? 'NONE' : promotion;
-}
+export const NO_CREDIT: Credit = Object.freeze({ uploaded: 0, downloaded: 0, rawUploaded: 0, rawDownloaded: 0, seedSeconds: 0, leechSeconds: 0, completed: false, bonus: 0, suspicion: 0 });
 
 export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
   const prev = input.previous;
   if (prev === null) return NO_CREDIT;
   let up = input.uploaded >= prev.uploaded ? input.uploaded - prev.uploaded : 0;
-  let down = input.downloaded >= prev.downloaded ? input.downloaded - prev.downloaded : 0;
+  const down = input.downloaded >= prev.downloaded ? input.downloaded - prev.downloaded : 0;
   let suspicion = 0;
   // Bytes really sent, before any promotion. Announces within one second count as one second.
   const elapsed = input.now - prev.lastSeen > 1 ? input.now - prev.lastSeen : 1;
@@ -98,31 +100,16 @@ export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
     if (up >= NO_LEECHERS_REPORT_BYTES) suspicion |= SUSPICION_NO_LEECHERS;
     up = 0;
   }
-  switch (effectivePromotion(input.promotion, input.promotionUntil, input.now * 1000)) {
-    case 'FREE':
-      down = 0;
-      break;
-    case 'DOUBLE_UP':
-      up *= 2;
-      break;
-    case 'HALF_DOWN':
-      down = Math.floor(down / 2);
-      break;
-    case 'FREE_DOUBLE_UP':
-      up *= 2;
-      down = 0;
-      break;
-    case 'NONE':
-      break;
-  }
   let gap = input.now - prev.lastSeen;
   if (gap < 0) gap = 0;
   if (gap > rules.maxGapSeconds) gap = rules.maxGapSeconds;
   const seedSeconds = prev.seeder ? gap : 0;
   const leechSeconds = prev.seeder ? 0 : gap;
   return {
-    uploaded: up,
-    downloaded: down,
+    uploaded: applyPercent(up, input.uploadPercent),
+    downloaded: applyPercent(down, input.downloadPercent),
+    rawUploaded: up,
+    rawDownloaded: down,
     seedSeconds,
     leechSeconds,
     completed: prev.everLeecher && (input.event === AnnounceEvent.Completed || (!prev.seeder && input.left === 0)),

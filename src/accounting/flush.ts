@@ -1,13 +1,13 @@
 /**
  * Writes drained ledger batches to the database in one transaction of a few set-based
- * statements (unnest arrays), whatever the batch size: snatches upserted, first completions
- * recorded once per user and torrent, users' totals and bonus raised, and the swarm counts of
+ * statements (unnest arrays), whatever the batch size: snatches upserted (credited and raw
+ * bytes), first completions recorded once per user and torrent at the announce that reported them, users' totals and bonus raised, and the swarm counts of
  * changed torrents mirrored for SQL sorting. Runs on a timer and once more on shutdown.
  */
 import type { Database } from '../db/open-database.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CreditSource, PendingCredit } from './credit-source.ts';
-import { concatRows, S_BONUS, S_DOWNLOADED, S_LAST, S_LEECH, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
+import { concatRows, S_BONUS, S_COMPLETED_AT, S_DOWNLOADED, S_LAST, S_LEECH, S_RAW_DOWNLOADED, S_RAW_UPLOADED, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
 import type { LedgerBatch } from './ledger.ts';
 
 export interface FlushDeps {
@@ -57,16 +57,20 @@ export async function writeBatch(
   };
   const up = column(S_UPLOADED, true);
   const down = column(S_DOWNLOADED, true);
+  const rawUp = column(S_RAW_UPLOADED, true);
+  const rawDown = column(S_RAW_DOWNLOADED, true);
   const seed = column(S_SEED, true);
   const leech = column(S_LEECH, true);
   const bonus = column(S_BONUS, false);
   const last = column(S_LAST, false);
   const doneUsers: number[] = [];
   const doneTorrents: number[] = [];
+  const doneAt: number[] = [];
   for (let i = 0; i < n; i++) {
     if (r.completed[i] === 1) {
       doneUsers.push(r.userId[i] as number);
       doneTorrents.push(r.torrentId[i] as number);
+      doneAt.push(r.sums[i * SUM_FIELDS + S_COMPLETED_AT] as number);
     }
   }
   return db.withSession(async (s) => {
@@ -88,8 +92,8 @@ export async function writeBatch(
         // otherwise the planner may merge-join the chunk against the whole torrents index.
         await s.query(
           `WITH v AS MATERIALIZED (
-             SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::float8[], $8::float8[])
-               AS v(user_id, torrent_id, up, down, seed, leech, bonus, last)
+             SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[])
+               AS v(user_id, torrent_id, up, down, seed, leech, bonus, last, raw_up, raw_down)
            ), credited AS (
              UPDATE users SET
                uploaded = users.uploaded + a.up,
@@ -103,26 +107,28 @@ export async function writeBatch(
              WHERE users.id = a.user_id
              RETURNING users.id
            )
-           INSERT INTO snatches (user_id, torrent_id, uploaded, downloaded, seed_time, leech_time, last_announce_at)
-           SELECT v.user_id, v.torrent_id, v.up, v.down, v.seed, v.leech, to_timestamp(v.last) AT TIME ZONE 'UTC'
+           INSERT INTO snatches (user_id, torrent_id, uploaded, downloaded, actual_uploaded, actual_downloaded, seed_time, leech_time, last_announce_at)
+           SELECT v.user_id, v.torrent_id, v.up, v.down, v.raw_up, v.raw_down, v.seed, v.leech, to_timestamp(v.last) AT TIME ZONE 'UTC'
            FROM v
            JOIN credited c ON c.id = v.user_id
            JOIN torrents t ON t.id = v.torrent_id AND t.id = ANY($2::int[])
            ON CONFLICT (user_id, torrent_id) DO UPDATE SET
              uploaded = snatches.uploaded + EXCLUDED.uploaded,
              downloaded = snatches.downloaded + EXCLUDED.downloaded,
+             actual_uploaded = snatches.actual_uploaded + EXCLUDED.actual_uploaded,
+             actual_downloaded = snatches.actual_downloaded + EXCLUDED.actual_downloaded,
              seed_time = snatches.seed_time + EXCLUDED.seed_time,
              leech_time = snatches.leech_time + EXCLUDED.leech_time,
              last_announce_at = GREATEST(snatches.last_announce_at, EXCLUDED.last_announce_at)`,
-          [userIds, torrentIds, up, down, seed, leech, bonus, last],
+          [userIds, torrentIds, up, down, seed, leech, bonus, last, rawUp, rawDown],
         );
       }
       let completions: Array<{ id: number; completed: number }> = [];
       if (doneUsers.length > 0) {
         completions = await s.query<{ id: number; completed: number }>(
           `WITH firsts AS (
-             UPDATE snatches SET completed_at = now()
-             FROM unnest($1::int[], $2::int[]) AS v(user_id, torrent_id)
+             UPDATE snatches SET completed_at = to_timestamp(v.at) AT TIME ZONE 'UTC'
+             FROM unnest($1::int[], $2::int[], $3::float8[]) AS v(user_id, torrent_id, at)
              WHERE snatches.user_id = v.user_id AND snatches.torrent_id = v.torrent_id AND snatches.completed_at IS NULL
              RETURNING snatches.torrent_id
            ), per_torrent AS (
@@ -131,7 +137,7 @@ export async function writeBatch(
            UPDATE torrents SET times_completed = torrents.times_completed + per_torrent.n
            FROM per_torrent WHERE torrents.id = per_torrent.torrent_id
            RETURNING torrents.id, torrents.times_completed AS completed`,
-          [doneUsers, doneTorrents],
+          [doneUsers, doneTorrents, doneAt],
         );
       }
       if (batch.torrents.length > 0) {

@@ -11,7 +11,7 @@
  * columns themselves to the flush (credit-rows.ts) and starts new ones.
  */
 import type { CreditAmounts } from './deltas.ts';
-import { type CreditRows, S_BONUS, S_DOWNLOADED, S_LAST, S_LEECH, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
+import { type CreditRows, S_BONUS, S_COMPLETED_AT, S_DOWNLOADED, S_LAST, S_LEECH, S_RAW_DOWNLOADED, S_RAW_UPLOADED, S_SEED, S_UPLOADED, SUM_FIELDS, sliceRows } from './credit-rows.ts';
 
 export interface LedgerBatch {
   rows: CreditRows;
@@ -44,21 +44,27 @@ export class Ledger {
   constructor(private readonly nowMs: () => number) {}
 
   append(userId: number, torrentId: number, credit: CreditAmounts, now: number): void {
-    this.add(userId, torrentId, credit.uploaded, credit.downloaded, credit.seedSeconds, credit.leechSeconds, credit.bonus, credit.completed, now);
-  }
-
-  private add(userId: number, torrentId: number, uploaded: number, downloaded: number, seed: number, leech: number, bonus: number, completed: boolean, now: number): void {
     this.touched.add(torrentId);
     const row = this.rowOf(userId, torrentId, now);
     const s = this.sums;
     const at = row * SUM_FIELDS;
-    s[at + S_UPLOADED] = (s[at + S_UPLOADED] as number) + uploaded;
-    s[at + S_DOWNLOADED] = (s[at + S_DOWNLOADED] as number) + downloaded;
-    s[at + S_SEED] = (s[at + S_SEED] as number) + seed;
-    s[at + S_LEECH] = (s[at + S_LEECH] as number) + leech;
-    s[at + S_BONUS] = (s[at + S_BONUS] as number) + bonus;
+    s[at + S_UPLOADED] = (s[at + S_UPLOADED] as number) + credit.uploaded;
+    s[at + S_DOWNLOADED] = (s[at + S_DOWNLOADED] as number) + credit.downloaded;
+    s[at + S_RAW_UPLOADED] = (s[at + S_RAW_UPLOADED] as number) + credit.rawUploaded;
+    s[at + S_RAW_DOWNLOADED] = (s[at + S_RAW_DOWNLOADED] as number) + credit.rawDownloaded;
+    s[at + S_SEED] = (s[at + S_SEED] as number) + credit.seedSeconds;
+    s[at + S_LEECH] = (s[at + S_LEECH] as number) + credit.leechSeconds;
+    s[at + S_BONUS] = (s[at + S_BONUS] as number) + credit.bonus;
     if (now > (s[at + S_LAST] as number)) s[at + S_LAST] = now;
-    if (completed) this.completed[row] = 1;
+    if (credit.completed) this.complete(row, now);
+  }
+
+  /** The first completion in the batch keeps its time. */
+  private complete(row: number, at: number): void {
+    this.completed[row] = 1;
+    const i = row * SUM_FIELDS + S_COMPLETED_AT;
+    const was = this.sums[i] as number;
+    if (was === 0 || at < was) this.sums[i] = at;
   }
 
   /** Marks a torrent's swarm as changed without credit (e.g. a stopped peer that sent nothing new). */
@@ -93,8 +99,15 @@ export class Ledger {
     const r = batch.rows;
     const s = r.sums;
     for (let i = 0; i < r.length; i++) {
-      const at = i * SUM_FIELDS;
-      this.add(r.userId[i] as number, r.torrentId[i] as number, s[at + S_UPLOADED] as number, s[at + S_DOWNLOADED] as number, s[at + S_SEED] as number, s[at + S_LEECH] as number, s[at + S_BONUS] as number, r.completed[i] === 1, s[at + S_LAST] as number);
+      const from = i * SUM_FIELDS;
+      const last = s[from + S_LAST] as number;
+      const row = this.rowOf(r.userId[i] as number, r.torrentId[i] as number, last);
+      const to = row * SUM_FIELDS;
+      // Every field before S_LAST is a sum.
+      for (let f = 0; f < S_LAST; f++) this.sums[to + f] = (this.sums[to + f] as number) + (s[from + f] as number);
+      if (last > (this.sums[to + S_LAST] as number)) this.sums[to + S_LAST] = last;
+      if (r.completed[i] === 1) this.complete(row, s[from + S_COMPLETED_AT] as number);
+      this.touched.add(r.torrentId[i] as number);
     }
     for (const t of batch.torrents) this.touched.add(t);
     if (batch.oldest !== null && (this.oldest === null || batch.oldest < this.oldest)) this.oldest = batch.oldest;

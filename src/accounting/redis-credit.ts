@@ -106,12 +106,12 @@ export class RedisCreditSource implements CreditSource {
         torrents.add(tid);
         const byUser = new Map<number, LedgerEntry>();
         for (const [field, value] of Object.entries(h)) {
-          const m = /^(\d+):([udslbct])$/.exec(field);
+          const m = /^(\d+):([udUDslbct])$/.exec(field);
           if (!m) continue;
           const userId = Number(m[1]);
           let e = byUser.get(userId);
           if (!e) {
-            e = { userId, torrentId: tid, uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, lastAnnounce: 0 };
+            e = { userId, torrentId: tid, uploaded: 0, downloaded: 0, rawUploaded: 0, rawDownloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, lastAnnounce: 0, completedAt: 0 };
             byUser.set(userId, e);
           }
           const v = Number(value);
@@ -121,6 +121,12 @@ export class RedisCreditSource implements CreditSource {
               break;
             case 'd':
               e.downloaded = v;
+              break;
+            case 'U':
+              e.rawUploaded = v;
+              break;
+            case 'D':
+              e.rawDownloaded = v;
               break;
             case 's':
               e.seedSeconds = v;
@@ -132,14 +138,20 @@ export class RedisCreditSource implements CreditSource {
               e.bonus = v;
               break;
             case 'c':
-              e.completed = v === 1;
+              // The completing announce's time (1 in batches written before it was kept).
+              e.completed = v > 0;
+              e.completedAt = v;
               break;
             case 't':
               e.lastAnnounce = v;
               break;
           }
         }
-        for (const e of byUser.values()) if (e.lastAnnounce > 0) entries.push(e);
+        for (const e of byUser.values()) {
+          if (e.lastAnnounce === 0) continue;
+          if (e.completed && e.completedAt <= 1) e.completedAt = e.lastAnnounce;
+          entries.push(e);
+        }
       });
       this.lastTake = Date.now();
       return {

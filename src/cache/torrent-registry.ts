@@ -5,25 +5,44 @@
  * once and remembered; `torrent.changed` events reload a row.
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import type { Promotion, TorrentStatus } from '../generated/prisma/enums.ts';
+import type { TorrentStatus } from '../generated/prisma/enums.ts';
 import type { EventBus } from '../shared/events.ts';
+import type { StoredFactors } from '../torrents/promotion.ts';
 
-export interface CachedTorrent {
+/** The promotion is `StoredFactors`: two transfer factors with their ends (unix ms). */
+export interface CachedTorrent extends StoredFactors {
   id: number;
   /** 40 lower-case hex characters. */
   infoHash: string;
   /** Binary keys this torrent answers to. */
   keys: string[];
   status: TorrentStatus;
-  promotion: Promotion;
-  /** Unix ms; null = no end. */
-  promotionUntil: number | null;
   /** Times completed (first completion per user), as last written by the accounting flush. */
   completed: number;
 }
 
-const SELECT = { id: true, infoHash: true, infoHashV2: true, status: true, promotion: true, promotionUntil: true, timesCompleted: true } as const;
-type Row = { id: number; infoHash: string; infoHashV2: string | null; status: TorrentStatus; promotion: Promotion; promotionUntil: Date | null; timesCompleted: number };
+const SELECT = {
+  id: true,
+  infoHash: true,
+  infoHashV2: true,
+  status: true,
+  downloadPercent: true,
+  downloadPercentUntil: true,
+  uploadPercent: true,
+  uploadPercentUntil: true,
+  timesCompleted: true,
+} as const;
+type Row = {
+  id: number;
+  infoHash: string;
+  infoHashV2: string | null;
+  status: TorrentStatus;
+  downloadPercent: number;
+  downloadPercentUntil: Date | null;
+  uploadPercent: number;
+  uploadPercentUntil: Date | null;
+  timesCompleted: number;
+};
 const NEGATIVE_TTL_MS = 60_000;
 const NEGATIVE_MAX = 100_000;
 
@@ -78,8 +97,10 @@ export class TorrentRegistry {
       infoHash: row.infoHash,
       keys,
       status: row.status,
-      promotion: row.promotion,
-      promotionUntil: row.promotionUntil ? row.promotionUntil.getTime() : null,
+      downloadPercent: row.downloadPercent,
+      downloadUntil: row.downloadPercentUntil ? row.downloadPercentUntil.getTime() : null,
+      uploadPercent: row.uploadPercent,
+      uploadUntil: row.uploadPercentUntil ? row.uploadPercentUntil.getTime() : null,
       completed: row.timesCompleted,
     };
     this.byIdMap.set(row.id, entry);

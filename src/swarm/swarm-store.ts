@@ -17,6 +17,7 @@
  * - Calls for one info hash are atomic with respect to each other.
  */
 import type { CreditRules } from '../accounting/deltas.ts';
+import type { TransferFactors } from '../torrents/promotion.ts';
 import type { AnnounceEvent } from '../tracker/protocol/types.ts';
 
 export interface PeerAnnounce {
@@ -80,11 +81,9 @@ export interface AnnounceResult extends SwarmCounts {
 }
 
 /** What a store that records credit itself needs to compute it: the same rules as accounting/deltas.ts, and whose credit it is. */
-export interface StoreCredit extends CreditRules {
+export interface StoreCredit extends CreditRules, TransferFactors {
   userId: number;
   torrentId: number;
-  /** The promotion in force now (already checked against its end time). */
-  promotion: 'NONE' | 'FREE' | 'DOUBLE_UP' | 'HALF_DOWN' | 'FREE_DOUBLE_UP';
 }
 
 /** One live peer session as a torrent page lists it (`SwarmStore.listPeers`). */

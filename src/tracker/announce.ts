@@ -4,7 +4,7 @@
  * users, torrents and the client allow-list are in-memory caches; a cold miss costs one
  * lookup, remembered either way.
  */
-import { computeCredit, effectivePromotion, type CreditRules } from '../accounting/deltas.ts';
+import { computeCredit, type CreditRules } from '../accounting/deltas.ts';
 import type { Ledger } from '../accounting/ledger.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
 import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
@@ -12,6 +12,7 @@ import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH } from '../cache/passkey-index
 import type { UserDirectory } from '../cache/user-directory.ts';
 import type { AnnounceResult, PeerAnnounce, StoreCredit, SwarmStore } from '../swarm/swarm-store.ts';
 import type { Clock } from '../shared/clock.ts';
+import { percentInForce } from '../torrents/promotion.ts';
 import type { AnnounceLimiter } from './announce-limiter.ts';
 import { TrackerFailure } from './errors.ts';
 import { AnnounceEvent } from './protocol/types.ts';
@@ -162,7 +163,8 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
     const credit: StoreCredit = {
       userId: user.id,
       torrentId: torrent.id,
-      promotion: effectivePromotion(torrent.promotion, torrent.promotionUntil, nowMs),
+      downloadPercent: percentInForce(torrent.downloadPercent, torrent.downloadUntil, nowMs),
+      uploadPercent: percentInForce(torrent.uploadPercent, torrent.uploadUntil, nowMs),
       ...deps.rules,
     };
     return swarm.announce(peer, want, credit).then((result) => {
@@ -170,13 +172,23 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
       return finish(deps, torrent, result);
     });
   }
-  if (swarm.announceSync) return credit(deps, input, user, torrent, now, swarm.announceSync(peer, want));
-  return swarm.announce(peer, want).then((result) => credit(deps, input, user, torrent, now, result));
+  if (swarm.announceSync) return credit(deps, input, user, torrent, nowMs, swarm.announceSync(peer, want));
+  return swarm.announce(peer, want).then((result) => credit(deps, input, user, torrent, nowMs, result));
 }
 
-function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent: CachedTorrent, now: number, result: AnnounceResult): AnnounceOutcome {
+function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent: CachedTorrent, nowMs: number, result: AnnounceResult): AnnounceOutcome {
+  const now = Math.floor(nowMs / 1000);
   const c = computeCredit(
-    { previous: result.previous, uploaded: input.uploaded, downloaded: input.downloaded, left: input.left, event: input.event, now, promotion: torrent.promotion, promotionUntil: torrent.promotionUntil },
+    {
+      previous: result.previous,
+      uploaded: input.uploaded,
+      downloaded: input.downloaded,
+      left: input.left,
+      event: input.event,
+      now,
+      downloadPercent: percentInForce(torrent.downloadPercent, torrent.downloadUntil, nowMs),
+      uploadPercent: percentInForce(torrent.uploadPercent, torrent.uploadUntil, nowMs),
+    },
     deps.rules,
   );
   deps.ledger.append(user.id, torrent.id, c, now);

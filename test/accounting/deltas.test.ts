@@ -8,7 +8,7 @@ const MiB = 1 << 20;
 const GiB = 1024 * MiB;
 
 function input(over: Partial<CreditInput>): CreditInput {
-  return { previous: { uploaded: 0, downloaded: 0, seeder: false, everLeecher: true, lastSeen: T, othersLeeching: true }, uploaded: 0, downloaded: 0, left: 1, event: AnnounceEvent.None, now: T + 60, promotion: 'NONE', promotionUntil: null, ...over };
+  return { previous: { uploaded: 0, downloaded: 0, seeder: false, everLeecher: true, lastSeen: T, othersLeeching: true }, uploaded: 0, downloaded: 0, left: 1, event: AnnounceEvent.None, now: T + 60, downloadPercent: 100, uploadPercent: 100, ...over };
 }
 
 describe('computeCredit', () => {
@@ -26,14 +26,17 @@ describe('computeCredit', () => {
     expect(computeCredit(input({ previous: prev, uploaded: 50 * MiB, downloaded: 60 }), rules)).toMatchObject({ uploaded: 0, downloaded: 10 });
   });
 
-  it('applies promotions until they end', () => {
+  it('applies the transfer factors in force, and keeps the raw bytes beside the credited ones', () => {
     const prev = { uploaded: 0, downloaded: 0, seeder: false, everLeecher: true, lastSeen: T, othersLeeching: true };
-    const base = { previous: prev, uploaded: 100, downloaded: 100 };
-    expect(computeCredit(input({ ...base, promotion: 'FREE' }), rules)).toMatchObject({ uploaded: 100, downloaded: 0 });
-    expect(computeCredit(input({ ...base, promotion: 'DOUBLE_UP' }), rules)).toMatchObject({ uploaded: 200, downloaded: 100 });
-    expect(computeCredit(input({ ...base, promotion: 'HALF_DOWN' }), rules)).toMatchObject({ uploaded: 100, downloaded: 50 });
-    expect(computeCredit(input({ ...base, promotion: 'FREE_DOUBLE_UP' }), rules)).toMatchObject({ uploaded: 200, downloaded: 0 });
-    expect(computeCredit(input({ ...base, promotion: 'FREE', promotionUntil: (T + 30) * 1000 }), rules)).toMatchObject({ downloaded: 100 });
+    const base = { previous: prev, uploaded: 101, downloaded: 101 };
+    const raw = { rawUploaded: 101, rawDownloaded: 101 };
+    expect(computeCredit(input({ ...base, downloadPercent: 0 }), rules)).toEqual(expect.objectContaining({ uploaded: 101, downloaded: 0, ...raw }));
+    expect(computeCredit(input({ ...base, uploadPercent: 200 }), rules)).toEqual(expect.objectContaining({ uploaded: 202, downloaded: 101, ...raw }));
+    expect(computeCredit(input({ ...base, downloadPercent: 50 }), rules)).toEqual(expect.objectContaining({ uploaded: 101, downloaded: 50, ...raw }));
+    expect(computeCredit(input({ ...base, downloadPercent: 50, uploadPercent: 200 }), rules)).toEqual(expect.objectContaining({ uploaded: 202, downloaded: 50, ...raw }));
+    // NexusPHP's 30 % and a UNIT3D 25 % free: whole bytes, rounded down.
+    expect(computeCredit(input({ ...base, downloadPercent: 30 }), rules)).toEqual(expect.objectContaining({ downloaded: 30, ...raw }));
+    expect(computeCredit(input({ ...base, downloadPercent: 75, uploadPercent: 150 }), rules)).toEqual(expect.objectContaining({ uploaded: 151, downloaded: 75, ...raw }));
   });
 
   it('accrues seeding time and bonus for seeders, leeching time otherwise, capped at the gap limit', () => {
@@ -60,7 +63,7 @@ describe('computeCredit', () => {
     it('caps upload at the rate limit over the time since the previous announce, before promotions, and says so', () => {
       expect(computeCredit(input({ previous: seeder(), uploaded: 600 * MiB, left: 0 }), capped)).toMatchObject({ uploaded: 600 * MiB, suspicion: 0 });
       expect(computeCredit(input({ previous: seeder(), uploaded: 1024 * GiB, left: 0 }), capped)).toMatchObject({ uploaded: 600 * MiB, suspicion: SUSPICION_SPEED });
-      expect(computeCredit(input({ previous: seeder(), uploaded: 1024 * GiB, left: 0, promotion: 'DOUBLE_UP' }), capped)).toMatchObject({ uploaded: 1200 * MiB });
+      expect(computeCredit(input({ previous: seeder(), uploaded: 1024 * GiB, left: 0, uploadPercent: 200 }), capped)).toMatchObject({ uploaded: 1200 * MiB, rawUploaded: 600 * MiB });
       // Two announces within a second count as one second, not zero.
       expect(computeCredit(input({ previous: seeder(), uploaded: 20 * MiB, left: 0, now: T }), capped)).toMatchObject({ uploaded: 10 * MiB, suspicion: SUSPICION_SPEED });
       // Download is not capped: over-reporting it only hurts the reporter.

@@ -43,7 +43,7 @@ describe('the accounting flush', () => {
           RETURN NEW; END $$ LANGUAGE plpgsql;
         CREATE TRIGGER fail_one BEFORE INSERT ON snatches FOR EACH ROW EXECUTE FUNCTION fail_one();`);
       const ledger = new Ledger(() => Date.now());
-      for (const id of ids) ledger.append(id, tor.id, { uploaded: 1000, downloaded: 10, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_000);
+      for (const id of ids) ledger.append(id, tor.id, { uploaded: 1000, downloaded: 10, rawUploaded: 1000, rawDownloaded: 10, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_000);
       const flusher = flusherOf(t.db, ledger, { seeders: 0, leechers: 0 });
       await expect(flusher.flush()).rejects.toThrow(/injected failure/);
       // Chunks before the poisoned one were written; the poisoned chunk and the rest wait.
@@ -68,19 +68,22 @@ describe('the accounting flush', () => {
       const tor = await aTorrent(t.db, owner.id);
       const ledger = new Ledger(() => Date.now());
       const flusher = flusherOf(t.db, ledger, { seeders: 1, leechers: 1 });
-      const credit = { uploaded: 300, downloaded: 40, seedSeconds: 60, leechSeconds: 5, bonus: 0.25, completed: false };
+      // Half-price download, double upload: the raw bytes are kept beside the credited ones.
+      const credit = { uploaded: 300, downloaded: 40, rawUploaded: 150, rawDownloaded: 80, seedSeconds: 60, leechSeconds: 5, bonus: 0.25, completed: false };
       ledger.append(old.id, tor.id, credit, 1_800_000_500);
       await flusher.flush();
       // An older announce time arrives later (another process's ledger): the latest one stays.
-      ledger.append(old.id, tor.id, credit, 1_800_000_100);
+      // The completion is stamped with the time of the announce that reported it.
+      ledger.append(old.id, tor.id, { ...credit, completed: true }, 1_800_000_100);
       ledger.append(fresh.id, tor.id, credit, 1_800_000_200);
-      expect(await flusher.flush()).toEqual({ entries: 2, completions: 0 });
-      const rows = await t.db.query<{ user_id: number; uploaded: string; downloaded: string; seed_time: string; leech_time: string; last: Date }>(
-        'SELECT user_id, uploaded::text, downloaded::text, seed_time::text, leech_time::text, last_announce_at AS last FROM snatches ORDER BY user_id',
+      expect(await flusher.flush()).toEqual({ entries: 2, completions: 1 });
+      const rows = await t.db.query<{ user_id: number; uploaded: string; downloaded: string; actual_uploaded: string; actual_downloaded: string; seed_time: string; leech_time: string; last: Date; done: Date | null }>(
+        `SELECT user_id, uploaded::text, downloaded::text, actual_uploaded::text, actual_downloaded::text, seed_time::text, leech_time::text,
+           last_announce_at AS last, completed_at AS done FROM snatches ORDER BY user_id`,
       );
-      expect(rows.map((r) => ({ ...r, last: r.last.toISOString() }))).toEqual([
-        { user_id: old.id, uploaded: '600', downloaded: '80', seed_time: '120', leech_time: '10', last: new Date(1_800_000_500_000).toISOString() },
-        { user_id: fresh.id, uploaded: '300', downloaded: '40', seed_time: '60', leech_time: '5', last: new Date(1_800_000_200_000).toISOString() },
+      expect(rows.map((r) => ({ ...r, last: r.last.toISOString(), done: r.done?.toISOString() ?? null }))).toEqual([
+        { user_id: old.id, uploaded: '600', downloaded: '80', actual_uploaded: '300', actual_downloaded: '160', seed_time: '120', leech_time: '10', last: new Date(1_800_000_500_000).toISOString(), done: new Date(1_800_000_100_000).toISOString() },
+        { user_id: fresh.id, uploaded: '300', downloaded: '40', actual_uploaded: '150', actual_downloaded: '80', seed_time: '60', leech_time: '5', last: new Date(1_800_000_200_000).toISOString(), done: null },
       ]);
       const users = await t.db.query<{ uploaded: string; bonus: number }>('SELECT uploaded::text, bonus FROM users WHERE id = ANY($1::int[]) ORDER BY id', [[old.id, fresh.id]]);
       expect(users).toEqual([
@@ -101,7 +104,7 @@ describe('the accounting flush', () => {
       const tor = await aTorrent(t.db, owner.id);
       const goneTorrent = await aTorrent(t.db, owner.id);
       const ledger = new Ledger(() => Date.now());
-      const credit = { uploaded: 500, downloaded: 20, seedSeconds: 60, leechSeconds: 0, bonus: 0.5, completed: true };
+      const credit = { uploaded: 500, downloaded: 20, rawUploaded: 500, rawDownloaded: 20, seedSeconds: 60, leechSeconds: 0, bonus: 0.5, completed: true };
       ledger.append(keep.id, tor.id, credit, 1_800_000_000);
       ledger.append(keep.id, goneTorrent.id, credit, 1_800_000_100);
       ledger.append(gone.id, tor.id, credit, 1_800_000_000);
@@ -128,7 +131,7 @@ describe('the accounting flush', () => {
       const users = [owner, await aUser(t.db), await aUser(t.db)];
       let clock = 1_000_000;
       const ledger = new Ledger(() => clock);
-      for (const u of users) ledger.append(u.id, tor.id, { uploaded: 1, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_000);
+      for (const u of users) ledger.append(u.id, tor.id, { uploaded: 1, downloaded: 0, rawUploaded: 1, rawDownloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_000);
       let release: () => void = () => undefined;
       const held = new Promise<void>((resolve) => {
         release = resolve;
@@ -142,7 +145,7 @@ describe('the accounting flush', () => {
       expect(flusher.pendingEntries()).toBe(3);
       expect(flusher.lagMs()).toBe(4_000);
       // New credit during the write is counted beside it.
-      ledger.append(users[1]!.id, tor.id, { uploaded: 1, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_001);
+      ledger.append(users[1]!.id, tor.id, { uploaded: 1, downloaded: 0, rawUploaded: 1, rawDownloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false }, 1_800_000_001);
       expect(flusher.pendingEntries()).toBe(4);
       release();
       expect(await writing).toEqual({ entries: 3, completions: 0 });

@@ -9,7 +9,7 @@ import type { CreditAmounts } from '../../src/accounting/deltas.ts';
 import { concatRows, type CreditRows, entriesOf, type LedgerEntry, rowsFromEntries, sliceRows } from '../../src/accounting/credit-rows.ts';
 import { Ledger, type LedgerBatch } from '../../src/accounting/ledger.ts';
 
-const credit = (over: Partial<CreditAmounts> = {}): CreditAmounts => ({ uploaded: 0, downloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, ...over });
+const credit = (over: Partial<CreditAmounts> = {}): CreditAmounts => ({ uploaded: 0, downloaded: 0, rawUploaded: 0, rawDownloaded: 0, seedSeconds: 0, leechSeconds: 0, bonus: 0, completed: false, ...over });
 
 /** The drained entries as objects, for assertions. */
 const drained = (batch: LedgerBatch): LedgerEntry[] => entriesOf(batch.rows);
@@ -24,13 +24,26 @@ describe('Ledger', () => {
     const ledger = new Ledger(() => clock);
     ledger.append(7, 3, credit({ uploaded: 100, seedSeconds: 30, bonus: 0.5 }), 1_700_000_010);
     clock = 4_000;
-    ledger.append(7, 3, credit({ uploaded: 50, downloaded: 20, leechSeconds: 5, completed: true }), 1_700_000_005);
+    ledger.append(7, 3, credit({ uploaded: 50, downloaded: 20, rawUploaded: 25, rawDownloaded: 40, leechSeconds: 5, completed: true }), 1_700_000_005);
     ledger.append(8, 3, credit({ downloaded: 1 }), 1_700_000_020);
     expect(ledger.pending).toBe(2);
     expect(ledger.lagMs()).toBe(3_000);
     const batch = ledger.drain();
-    expect(byKey(drained(batch)).get('7/3')).toEqual({ userId: 7, torrentId: 3, uploaded: 150, downloaded: 20, seedSeconds: 30, leechSeconds: 5, bonus: 0.5, completed: true, lastAnnounce: 1_700_000_010 });
-    expect(byKey(drained(batch)).get('8/3')).toMatchObject({ downloaded: 1, completed: false, lastAnnounce: 1_700_000_020 });
+    expect(byKey(drained(batch)).get('7/3')).toEqual({
+      userId: 7,
+      torrentId: 3,
+      uploaded: 150,
+      downloaded: 20,
+      rawUploaded: 25,
+      rawDownloaded: 40,
+      seedSeconds: 30,
+      leechSeconds: 5,
+      bonus: 0.5,
+      completed: true,
+      lastAnnounce: 1_700_000_010,
+      completedAt: 1_700_000_005,
+    });
+    expect(byKey(drained(batch)).get('8/3')).toMatchObject({ downloaded: 1, completed: false, lastAnnounce: 1_700_000_020, completedAt: 0 });
     expect(batch).toMatchObject({ torrents: [3], oldest: 1_000 });
     expect(ledger.pending).toBe(0);
     expect(ledger.lagMs()).toBe(0);
@@ -77,7 +90,20 @@ describe('Ledger', () => {
   });
 
   it('slices and joins drained rows without losing or reordering any', () => {
-    const entries: LedgerEntry[] = Array.from({ length: 2500 }, (_, i) => ({ userId: i + 1, torrentId: (i % 7) + 1, uploaded: i * 1e9, downloaded: i, seedSeconds: 1, leechSeconds: 2, bonus: i / 3, completed: i % 5 === 0, lastAnnounce: 1_700_000_000 + i }));
+    const entries: LedgerEntry[] = Array.from({ length: 2500 }, (_, i) => ({
+      userId: i + 1,
+      torrentId: (i % 7) + 1,
+      uploaded: i * 1e9,
+      downloaded: i,
+      rawUploaded: i * 5e8,
+      rawDownloaded: i * 2,
+      seedSeconds: 1,
+      leechSeconds: 2,
+      bonus: i / 3,
+      completed: i % 5 === 0,
+      lastAnnounce: 1_700_000_000 + i,
+      completedAt: i % 5 === 0 ? 1_700_000_000 + i : 0,
+    }));
     const rows = rowsFromEntries(entries);
     const parts = [sliceRows(rows, 0, 1000), sliceRows(rows, 1000, 2000), sliceRows(rows, 2000, 3000), sliceRows(rows, 3000, 4000)];
     expect(parts.map((p) => p.length)).toEqual([1000, 1000, 500, 0]);
@@ -88,14 +114,16 @@ describe('Ledger', () => {
   it('puts a failed batch back in front of newer credit', () => {
     let clock = 100;
     const ledger = new Ledger(() => clock);
-    ledger.append(1, 1, credit({ uploaded: 10, completed: true }), 50);
+    ledger.append(1, 1, credit({ uploaded: 10, rawUploaded: 5, completed: true }), 50);
     const failed = ledger.drain();
     clock = 200;
-    ledger.append(1, 1, credit({ uploaded: 5 }), 60);
-    ledger.append(2, 1, credit({ downloaded: 3 }), 61);
+    ledger.append(1, 1, credit({ uploaded: 5, rawUploaded: 5, completed: true }), 60);
+    ledger.append(2, 1, credit({ downloaded: 3, rawDownloaded: 6 }), 61);
     ledger.restore(failed);
     const batch = ledger.drain();
-    expect(byKey(drained(batch)).get('1/1')).toMatchObject({ uploaded: 15, completed: true, lastAnnounce: 60 });
+    // The earlier completion keeps its time; every sum adds up.
+    expect(byKey(drained(batch)).get('1/1')).toMatchObject({ uploaded: 15, rawUploaded: 10, completed: true, lastAnnounce: 60, completedAt: 50 });
+    expect(byKey(drained(batch)).get('2/1')).toMatchObject({ downloaded: 3, rawDownloaded: 6, completed: false, completedAt: 0 });
     expect(batch.oldest).toBe(100);
     expect(batch.rows.length).toBe(2);
   });

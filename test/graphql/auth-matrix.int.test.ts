@@ -34,6 +34,7 @@ const MATRIX: Array<[string, string, Outcome[]]> = [
   ['updateTorrent', 'mutation { updateTorrent(id: "999999", input: { name: "x" }) { id } }', [U, ok, ok, ok, ok]],
   ['deleteTorrent', 'mutation { deleteTorrent(id: "999999") }', [U, ok, ok, ok, ok]],
   ['setTorrentPromotion', 'mutation { setTorrentPromotion(id: "999999", promotion: FREE) { id } }', [U, F, F, ok, ok]],
+  ['setTorrentTransferFactors', 'mutation { setTorrentTransferFactors(id: "999999", downloadPercent: 30, uploadPercent: 100) { id } }', [U, F, F, ok, ok]],
   ['setTorrentStatus', 'mutation { setTorrentStatus(id: "999999", status: ACTIVE) { id } }', [U, F, F, ok, ok]],
   ['setUserStatus', 'mutation { setUserStatus(userId: "999999", status: BANNED) { id } }', [U, F, F, ok, ok]],
   ['setUserCanLeech', 'mutation { setUserCanLeech(userId: "999999", canLeech: true) { id } }', [U, F, F, ok, ok]],

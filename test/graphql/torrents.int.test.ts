@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteTorrentDocument, SetTorrentPromotionDocument, TorrentByInfoHashDocument, TorrentDocument, TorrentsDocument, TorrentsEdgesDocument, TorrentSnatchesDocument, UpdateTorrentDocument, type TorrentsEdgesQuery } from '../generated/graphql.ts';
+import { DeleteTorrentDocument, SetTorrentPromotionDocument, SetTorrentTransferFactorsDocument, TorrentByInfoHashDocument, TorrentDocument, TorrentsDocument, TorrentsEdgesDocument, TorrentSnatchesDocument, UpdateTorrentDocument, type TorrentsEdgesQuery } from '../generated/graphql.ts';
 import { aTorrent } from '../support/factories.ts';
 import type { TestApp } from '../support/test-app.ts';
 import { aMember, codes, gql, startGraphQLApp, type GqlResponse, type Member } from './support.ts';
@@ -208,9 +208,35 @@ describe('torrents', () => {
       expect(codes(await gql(t, SetTorrentPromotionDocument, { id, promotion: 'FREE', until }, { token: uploader.token }))).toEqual(['FORBIDDEN']);
       const r = await gql(t, SetTorrentPromotionDocument, { id, promotion: 'FREE', until }, { token: mod.token });
       expect(r.data?.setTorrentPromotion).toMatchObject({ promotion: 'FREE', promotionUntil: until });
-      expect(t.app.ctx.torrents.byId(ids.album as number)?.promotion).toBe('FREE');
+      expect(t.app.ctx.torrents.byId(ids.album as number)).toMatchObject({ downloadPercent: 0, downloadUntil: Date.parse(until), uploadPercent: 100, uploadUntil: null });
       const past = new Date(Date.now() - 1000).toISOString();
       expect(codes(await gql(t, SetTorrentPromotionDocument, { id, promotion: 'DOUBLE_UP', until: past }, { token: mod.token }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t, SetTorrentPromotionDocument, { id, promotion: 'CUSTOM' }, { token: mod.token }))).toEqual(['BAD_USER_INPUT']);
+      // NexusPHP's 2X 50 % and 30 % are presets too.
+      const twoXHalf = await gql(t, SetTorrentPromotionDocument, { id, promotion: 'DOUBLE_UP_HALF_DOWN' }, { token: mod.token });
+      expect(twoXHalf.data?.setTorrentPromotion).toMatchObject({ promotion: 'DOUBLE_UP_HALF_DOWN', promotionUntil: null });
+      const thirty = await gql(t, TorrentDocument, { id }, { token: reader.token });
+      expect(thirty.data?.torrent).toMatchObject({ promotion: 'DOUBLE_UP_HALF_DOWN', downloadFactor: 0.5, uploadFactor: 2, downloadFactorUntil: null, uploadFactorUntil: null });
+      await gql(t, SetTorrentPromotionDocument, { id, promotion: 'NONE' }, { token: mod.token });
+    });
+
+    it('sets any two transfer factors with separate ends (UNIT3D free percentages, fl_until / du_until)', async () => {
+      const id = String(ids.album);
+      const freeUntil = new Date(Date.now() + 3600_000).toISOString();
+      const doubleUntil = new Date(Date.now() + 7200_000).toISOString();
+      const vars = { id, downloadPercent: 25, downloadUntil: freeUntil, uploadPercent: 200, uploadUntil: doubleUntil };
+      expect(codes(await gql(t, SetTorrentTransferFactorsDocument, vars, { token: uploader.token }))).toEqual(['FORBIDDEN']);
+      const r = await gql(t, SetTorrentTransferFactorsDocument, vars, { token: mod.token });
+      expect(r.data?.setTorrentTransferFactors).toEqual({ id, promotion: 'CUSTOM', promotionUntil: freeUntil, downloadFactor: 0.25, downloadFactorUntil: freeUntil, uploadFactor: 2, uploadFactorUntil: doubleUntil });
+      expect(t.app.ctx.torrents.byId(ids.album as number)).toMatchObject({ downloadPercent: 25, downloadUntil: Date.parse(freeUntil), uploadPercent: 200, uploadUntil: Date.parse(doubleUntil) });
+      for (const bad of [{ downloadPercent: -1 }, { downloadPercent: 101 }, { uploadPercent: 1001 }, { uploadUntil: new Date(Date.now() - 1000).toISOString() }]) {
+        expect(codes(await gql(t, SetTorrentTransferFactorsDocument, { ...vars, ...bad }, { token: mod.token }))).toEqual(['BAD_USER_INPUT']);
+      }
+      expect(codes(await gql(t, SetTorrentTransferFactorsDocument, { ...vars, id: '999999' }, { token: mod.token }))).toEqual(['NOT_FOUND']);
+      // A neutral factor keeps no end.
+      const neutral = await gql(t, SetTorrentTransferFactorsDocument, { id, downloadPercent: 100, downloadUntil: freeUntil, uploadPercent: 200 }, { token: mod.token });
+      expect(neutral.data?.setTorrentTransferFactors).toMatchObject({ promotion: 'DOUBLE_UP', promotionUntil: null, downloadFactorUntil: null, uploadFactorUntil: null });
+      await gql(t, SetTorrentPromotionDocument, { id, promotion: 'NONE' }, { token: mod.token });
     });
 
     it('deletes for the uploader: the tracker registry and the catalogue drop it at once', async () => {

@@ -9,7 +9,7 @@ import { AnnounceEvent } from '../../src/tracker/protocol/types.ts';
 
 const torrent = (id: number): CachedTorrent => {
   const hex = id.toString(16).padStart(40, '0');
-  return { id, infoHash: hex, keys: [Buffer.from(hex, 'hex').toString('latin1')], status: 'ACTIVE', promotion: 'NONE', promotionUntil: null, completed: 7 };
+  return { id, infoHash: hex, keys: [Buffer.from(hex, 'hex').toString('latin1')], status: 'ACTIVE', downloadPercent: 100, downloadUntil: null, uploadPercent: 100, uploadUntil: null, completed: 7 };
 };
 
 function setup(windowMs = 200) {

@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../../src/db/open-database.ts';
-import type { Promotion, Role, TorrentStatus, UserStatus } from '../../src/generated/prisma/enums.ts';
+import type { Role, TorrentStatus, UserStatus } from '../../src/generated/prisma/enums.ts';
+import { PROMOTION_PRESETS, type PromotionPreset } from '../../src/torrents/promotion.ts';
 
 let seq = 0;
 
@@ -40,7 +41,7 @@ export interface TestTorrent {
   hashBytes: Buffer;
 }
 
-export async function aTorrent(db: Database, uploaderId: number, opts: { promotion?: Promotion; promotionUntil?: Date | null; status?: TorrentStatus; size?: bigint; name?: string } = {}): Promise<TestTorrent> {
+export async function aTorrent(db: Database, uploaderId: number, opts: { promotion?: PromotionPreset; promotionUntil?: Date | null; status?: TorrentStatus; size?: bigint; name?: string } = {}): Promise<TestTorrent> {
   seq += 1;
   const name = opts.name ?? `torrent-${seq}`;
   const size = opts.size ?? 1n << 30n;
@@ -56,8 +57,9 @@ export async function aTorrent(db: Database, uploaderId: number, opts: { promoti
       info,
       pieceLength: 262144,
       uploaderId,
-      promotion: opts.promotion ?? 'NONE',
-      promotionUntil: opts.promotionUntil ?? null,
+      ...PROMOTION_PRESETS[opts.promotion ?? 'NONE'],
+      downloadPercentUntil: opts.promotionUntil ?? null,
+      uploadPercentUntil: opts.promotionUntil ?? null,
       status: opts.status ?? 'ACTIVE',
     },
   });

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import cliProgress from 'cli-progress';
-import type { Promotion, Role } from '../../generated/prisma/enums.ts';
+import type { Role } from '../../generated/prisma/enums.ts';
+import { PROMOTION_PRESETS, type PromotionPreset } from '../../torrents/promotion.ts';
 import { createLocalEventBus } from '../../shared/events.ts';
 import { makeV1Torrent } from '../../torrents/make.ts';
 import { DuplicateTorrent, registerTorrent } from '../../torrents/register.ts';
@@ -47,7 +48,7 @@ const KIND: Record<string, { ext: string; sizes: [number, number]; files: [numbe
   anime: { ext: 'mkv', sizes: [150e6, 1.2e9], files: [3, 12] },
   other: { ext: 'zip', sizes: [1e6, 500e6], files: [1, 3] },
 };
-const PROMOTIONS: Promotion[] = ['NONE', 'NONE', 'NONE', 'FREE', 'DOUBLE_UP', 'HALF_DOWN', 'FREE_DOUBLE_UP'];
+const PROMOTIONS: PromotionPreset[] = ['NONE', 'NONE', 'NONE', 'FREE', 'DOUBLE_UP', 'HALF_DOWN', 'FREE_DOUBLE_UP', 'DOUBLE_UP_HALF_DOWN', 'THIRTY_PERCENT'];
 
 const NEWS = [
   ['Welcome to OpenTracker', 'This is a demo site. Log in with one of the printed accounts, download a torrent and point your client at it.'],
@@ -87,7 +88,7 @@ function progress(total: number, title: string, out: (line: string) => void): Pr
   };
 }
 
-export function demoTorrent(i: number): { name: string; category: string; bytes: Buffer; promotion: Promotion } {
+export function demoTorrent(i: number): { name: string; category: string; bytes: Buffer; promotion: PromotionPreset } {
   const r = seededRandom(1000 + i);
   const category = (CATEGORIES[i % CATEGORIES.length] as [string, string])[0];
   const kind = KIND[category] as (typeof KIND)[string];
@@ -163,7 +164,7 @@ export const seedDemo: Command = {
           anonymous: i % 7 === 3,
           source,
         });
-        if (t.promotion !== 'NONE') await prisma.torrent.update({ where: { id: r.id }, data: { promotion: t.promotion } });
+        if (t.promotion !== 'NONE') await prisma.torrent.update({ where: { id: r.id }, data: PROMOTION_PRESETS[t.promotion] });
         added += 1;
       } catch (err) {
         if (!(err instanceof DuplicateTorrent)) throw err;

@@ -328,13 +328,6 @@ export type BytesNullableFilter<$PrismaModel = never> = {
   not?: Prisma.NestedBytesNullableFilter<$PrismaModel> | runtime.Bytes | null
 }
 
-export type EnumPromotionFilter<$PrismaModel = never> = {
-  equals?: $Enums.Promotion | Prisma.EnumPromotionFieldRefInput<$PrismaModel>
-  in?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  notIn?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumPromotionFilter<$PrismaModel> | $Enums.Promotion
-}
-
 export type EnumTorrentStatusFilter<$PrismaModel = never> = {
   equals?: $Enums.TorrentStatus | Prisma.EnumTorrentStatusFieldRefInput<$PrismaModel>
   in?: $Enums.TorrentStatus[] | Prisma.ListEnumTorrentStatusFieldRefInput<$PrismaModel>
@@ -387,16 +380,6 @@ export type BytesNullableWithAggregatesFilter<$PrismaModel = never> = {
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedBytesNullableFilter<$PrismaModel>
   _max?: Prisma.NestedBytesNullableFilter<$PrismaModel>
-}
-
-export type EnumPromotionWithAggregatesFilter<$PrismaModel = never> = {
-  equals?: $Enums.Promotion | Prisma.EnumPromotionFieldRefInput<$PrismaModel>
-  in?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  notIn?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumPromotionWithAggregatesFilter<$PrismaModel> | $Enums.Promotion
-  _count?: Prisma.NestedIntFilter<$PrismaModel>
-  _min?: Prisma.NestedEnumPromotionFilter<$PrismaModel>
-  _max?: Prisma.NestedEnumPromotionFilter<$PrismaModel>
 }
 
 export type EnumTorrentStatusWithAggregatesFilter<$PrismaModel = never> = {
@@ -752,13 +735,6 @@ export type NestedBytesNullableFilter<$PrismaModel = never> = {
   not?: Prisma.NestedBytesNullableFilter<$PrismaModel> | runtime.Bytes | null
 }
 
-export type NestedEnumPromotionFilter<$PrismaModel = never> = {
-  equals?: $Enums.Promotion | Prisma.EnumPromotionFieldRefInput<$PrismaModel>
-  in?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  notIn?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumPromotionFilter<$PrismaModel> | $Enums.Promotion
-}
-
 export type NestedEnumTorrentStatusFilter<$PrismaModel = never> = {
   equals?: $Enums.TorrentStatus | Prisma.EnumTorrentStatusFieldRefInput<$PrismaModel>
   in?: $Enums.TorrentStatus[] | Prisma.ListEnumTorrentStatusFieldRefInput<$PrismaModel>
@@ -808,16 +784,6 @@ export type NestedBytesNullableWithAggregatesFilter<$PrismaModel = never> = {
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedBytesNullableFilter<$PrismaModel>
   _max?: Prisma.NestedBytesNullableFilter<$PrismaModel>
-}
-
-export type NestedEnumPromotionWithAggregatesFilter<$PrismaModel = never> = {
-  equals?: $Enums.Promotion | Prisma.EnumPromotionFieldRefInput<$PrismaModel>
-  in?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  notIn?: $Enums.Promotion[] | Prisma.ListEnumPromotionFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumPromotionWithAggregatesFilter<$PrismaModel> | $Enums.Promotion
-  _count?: Prisma.NestedIntFilter<$PrismaModel>
-  _min?: Prisma.NestedEnumPromotionFilter<$PrismaModel>
-  _max?: Prisma.NestedEnumPromotionFilter<$PrismaModel>
 }
 
 export type NestedEnumTorrentStatusWithAggregatesFilter<$PrismaModel = never> = {

@@ -37,17 +37,6 @@ export const TorrentStatus = {
 export type TorrentStatus = (typeof TorrentStatus)[keyof typeof TorrentStatus]
 
 
-export const Promotion = {
-  NONE: 'NONE',
-  FREE: 'FREE',
-  DOUBLE_UP: 'DOUBLE_UP',
-  HALF_DOWN: 'HALF_DOWN',
-  FREE_DOUBLE_UP: 'FREE_DOUBLE_UP'
-} as const
-
-export type Promotion = (typeof Promotion)[keyof typeof Promotion]
-
-
 export const BonusKind = {
   SEEDING: 'SEEDING',
   GIFT_SENT: 'GIFT_SENT',

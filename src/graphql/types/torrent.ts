@@ -10,7 +10,7 @@
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { Promotion, TorrentStatus } from '../../generated/prisma/enums.ts';
+import { TorrentStatus } from '../../generated/prisma/enums.ts';
 import type { Torrent } from '../../generated/prisma/client.ts';
 import { hasRole, type Viewer } from '../../auth/viewer.ts';
 import { builder } from '../builder.ts';
@@ -20,8 +20,22 @@ import { announceUrlFor, buildDownload } from '../../torrents/download.ts';
 import { boundedInt, parseId, parseOptionalId, requireViewer, torrentChanged } from '../guards.ts';
 import { UserRef } from './user.ts';
 import { findCatalogPage, type SortDirection, type SortField } from '../torrent-search.ts';
+import {
+  factorsInForce,
+  MAX_UPLOAD_PERCENT,
+  NEUTRAL_PERCENT,
+  PROMOTION_LABELS,
+  PROMOTION_PRESETS,
+  promotionEndsAt,
+  promotionLabel,
+  type StoredFactors,
+} from '../../torrents/promotion.ts';
 
-export const PromotionEnum = builder.enumType(Promotion, { name: 'Promotion' });
+export const PromotionEnum = builder.enumType('Promotion', {
+  values: PROMOTION_LABELS,
+  description:
+    'A name for the transfer factors in force: FREE (download 0 %), DOUBLE_UP (upload 200 %), HALF_DOWN (download 50 %), FREE_DOUBLE_UP, DOUBLE_UP_HALF_DOWN, THIRTY_PERCENT (download 30 %), or CUSTOM for any other pair (see downloadFactor and uploadFactor)',
+});
 export const TorrentStatusEnum = builder.enumType(TorrentStatus, { name: 'TorrentStatus' });
 
 const TorrentSortFieldEnum = builder.enumType('TorrentSortField', {
@@ -117,10 +131,20 @@ const PeerRef = builder.objectRef<PeerView>('Peer').implement({
   }),
 });
 
-function effectivePromotion(t: { promotion: Promotion; promotionUntil: Date | null }, now: number): Promotion {
-  if (t.promotion === 'NONE') return 'NONE';
-  if (t.promotionUntil && t.promotionUntil.getTime() <= now) return 'NONE';
-  return t.promotion;
+const FACTOR_COLUMNS = { downloadPercent: true, downloadPercentUntil: true, uploadPercent: true, uploadPercentUntil: true } as const;
+
+function storedFactors(t: { downloadPercent: number; downloadPercentUntil: Date | null; uploadPercent: number; uploadPercentUntil: Date | null }): StoredFactors {
+  return {
+    downloadPercent: t.downloadPercent,
+    downloadUntil: t.downloadPercentUntil?.getTime() ?? null,
+    uploadPercent: t.uploadPercent,
+    uploadUntil: t.uploadPercentUntil?.getTime() ?? null,
+  };
+}
+
+/** A factor's end while it is in force and not neutral; null otherwise (or when it has none). */
+function factorEnd(percent: number, until: Date | null, now: number): Date | null {
+  return until !== null && percent !== NEUTRAL_PERCENT && until.getTime() > now ? until : null;
 }
 
 export const TorrentRef = builder.prismaObject('Torrent', {
@@ -143,11 +167,44 @@ export const TorrentRef = builder.prismaObject('Torrent', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     promotion: t.field({
       type: PromotionEnum,
-      description: 'The promotion in force now (NONE once its end time passed)',
-      select: { promotion: true, promotionUntil: true },
-      resolve: (row, _a, ctx) => effectivePromotion(row, ctx.app.clock.now()),
+      description: 'The promotion in force now, named (NONE once every factor has ended)',
+      select: FACTOR_COLUMNS,
+      resolve: (row, _a, ctx) => promotionLabel(factorsInForce(storedFactors(row), ctx.app.clock.now())),
     }),
-    promotionUntil: t.expose('promotionUntil', { type: 'DateTime', nullable: true }),
+    promotionUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the promotion in force next changes (the earliest end of its factors); null: until staff change it',
+      select: FACTOR_COLUMNS,
+      resolve: (row, _a, ctx) => {
+        const end = promotionEndsAt(storedFactors(row), ctx.app.clock.now());
+        return end === null ? null : new Date(end);
+      },
+    }),
+    downloadFactor: t.float({
+      description: 'Share of downloaded bytes counted now: 0 free leech, 0.5 half, 1 normal',
+      select: FACTOR_COLUMNS,
+      resolve: (row, _a, ctx) => factorsInForce(storedFactors(row), ctx.app.clock.now()).downloadPercent / 100,
+    }),
+    downloadFactorUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When downloadFactor returns to 1; null: it is 1, or has no end',
+      select: FACTOR_COLUMNS,
+      resolve: (row, _a, ctx) => factorEnd(row.downloadPercent, row.downloadPercentUntil, ctx.app.clock.now()),
+    }),
+    uploadFactor: t.float({
+      description: 'Multiplier of uploaded bytes credited now: 1 normal, 2 double upload',
+      select: FACTOR_COLUMNS,
+      resolve: (row, _a, ctx) => factorsInForce(storedFactors(row), ctx.app.clock.now()).uploadPercent / 100,
+    }),
+    uploadFactorUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When uploadFactor returns to 1; null: it is 1, or has no end',
+      select: FACTOR_COLUMNS,
+      resolve: (row, _a, ctx) => factorEnd(row.uploadPercent, row.uploadPercentUntil, ctx.app.clock.now()),
+    }),
     files: t.field({ type: [TorrentFile], select: { files: true }, resolve: (row) => fileList(row.files).map((f) => ({ path: f.path, size: BigInt(f.size) })) }),
     fileTree: t.field({
       type: 'JSON',
@@ -472,18 +529,59 @@ builder.mutationFields((t) => ({
       promotion: t.arg({ type: PromotionEnum, required: true }),
       until: t.arg({ type: 'DateTime', description: 'End of the promotion; none = until changed' }),
     },
-    description: 'Free leech, double upload or half download, optionally until a time (staff)',
+    description: 'Sets a named promotion (free leech, double upload, half download, ...), optionally until a time (staff); setTorrentTransferFactors sets any other',
     resolve: async (query, _root, args, ctx) => {
-      const id = parseId(args.id);
-      if (args.until && args.until.getTime() <= ctx.app.clock.now()) throw badInput('until must be in the future');
-      if (!(await ctx.prisma.torrent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('torrent');
-      const updated = await ctx.prisma.torrent.update({
-        ...query,
-        where: { id },
-        data: { promotion: args.promotion, promotionUntil: args.promotion === 'NONE' ? null : (args.until ?? null) },
+      if (args.promotion === 'CUSTOM') throw badInput('CUSTOM is not a preset: set the factors with setTorrentTransferFactors');
+      const preset = PROMOTION_PRESETS[args.promotion];
+      const until = args.until ?? null;
+      return setFactors(query, ctx, args.id, { downloadPercent: preset.downloadPercent, downloadUntil: until, uploadPercent: preset.uploadPercent, uploadUntil: until });
+    },
+  }),
+  setTorrentTransferFactors: t.prismaField({
+    type: 'Torrent',
+    authScopes: { moderator: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      downloadPercent: t.arg.int({ required: true, description: 'Percent of downloaded bytes counted, 0..100 (0 free leech, 100 normal)' }),
+      downloadUntil: t.arg({ type: 'DateTime', description: 'When downloadPercent ends (back to 100); none = until changed' }),
+      uploadPercent: t.arg.int({ required: true, description: `Percent of uploaded bytes credited, 0..${MAX_UPLOAD_PERCENT} (100 normal, 200 double)` }),
+      uploadUntil: t.arg({ type: 'DateTime', description: 'When uploadPercent ends (back to 100); none = until changed' }),
+    },
+    description: 'Sets the two transfer factors of a promotion, each with its own end (staff)',
+    resolve: async (query, _root, args, ctx) => {
+      boundedInt(args.downloadPercent, NEUTRAL_PERCENT, 0, NEUTRAL_PERCENT, 'downloadPercent');
+      boundedInt(args.uploadPercent, NEUTRAL_PERCENT, 0, MAX_UPLOAD_PERCENT, 'uploadPercent');
+      return setFactors(query, ctx, args.id, {
+        downloadPercent: args.downloadPercent,
+        downloadUntil: args.downloadUntil ?? null,
+        uploadPercent: args.uploadPercent,
+        uploadUntil: args.uploadUntil ?? null,
       });
-      await torrentChanged(ctx, id);
-      return updated;
     },
   }),
 }));
+
+/** Writes a torrent's factors (an end only where the factor is not neutral) and tells every cache. */
+async function setFactors(
+  query: { select?: object; include?: object },
+  ctx: GraphQLContext,
+  rawId: string | number,
+  f: { downloadPercent: number; downloadUntil: Date | null; uploadPercent: number; uploadUntil: Date | null },
+): Promise<Torrent> {
+  const id = parseId(rawId);
+  const now = ctx.app.clock.now();
+  for (const end of [f.downloadUntil, f.uploadUntil]) if (end && end.getTime() <= now) throw badInput('until must be in the future');
+  if (!(await ctx.prisma.torrent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('torrent');
+  const updated = await ctx.prisma.torrent.update({
+    ...query,
+    where: { id },
+    data: {
+      downloadPercent: f.downloadPercent,
+      downloadPercentUntil: f.downloadPercent === NEUTRAL_PERCENT ? null : f.downloadUntil,
+      uploadPercent: f.uploadPercent,
+      uploadPercentUntil: f.uploadPercent === NEUTRAL_PERCENT ? null : f.uploadUntil,
+    },
+  });
+  await torrentChanged(ctx, id);
+  return updated;
+}

@@ -4,10 +4,10 @@
 --   8 leecher marks (hash: a1, a2 = last announce with >= 1, >= 2 leechers; expires)
 -- ARGV: 1 sid, 2 now, 3 event (0 none, 1 started, 2 completed, 3 stopped), 4 ip (4/16 bytes,
 --   empty for WebRTC), 5 port, 6 uploaded, 7 downloaded, 8 left, 9 numwant, 10 want ids (0/1),
---   11 ttl seconds, 12 user id (0: no credit), 13 torrent id, 14 promotion (0 none, 1 free,
---   2 double up, 3 half down, 4 free + double up), 15 max gap seconds, 16 bonus per seed hour,
---   17 max upload bytes per second (0: no cap), 18 upload bytes per second that revoke leeching
---   (0: never)
+--   11 ttl seconds, 12 user id (0: no credit), 13 torrent id, 14 percent of download counted
+--   (in force now), 15 max gap seconds, 16 bonus per seed hour, 17 max upload bytes per second
+--   (0: no cap), 18 upload bytes per second that revoke leeching (0: never), 19 percent of
+--   upload credited (in force now)
 -- Credit follows src/accounting/deltas.ts exactly (the tests run both); it is added to the
 -- swarm's pending-credit hash in the same script as the baseline moves, so no announce's
 -- credit can be lost between the two, whatever happens to the process.
@@ -120,11 +120,11 @@ if creditUser > 0 and prev then
     if du >= 10485760 then suspicion = suspicion + 2 end -- NO_LEECHERS_REPORT_BYTES
     du = 0
   end
-  local promo = tonumber(ARGV[14])
-  if promo == 1 then dd = 0
-  elseif promo == 2 then du = du * 2
-  elseif promo == 3 then dd = math.floor(dd / 2)
-  elseif promo == 4 then du = du * 2; dd = 0 end
+  -- Raw bytes (before the promotion) beside the credited ones: site rules judge real transfer.
+  local rawUp, rawDown = du, dd
+  local downPct, upPct = tonumber(ARGV[14]), tonumber(ARGV[19])
+  if downPct ~= 100 then dd = math.floor(dd * downPct / 100) end
+  if upPct ~= 100 then du = math.floor(du * upPct / 100) end
   local gap = now - prev[6]
   if gap < 0 then gap = 0 end
   local maxGap = tonumber(ARGV[15])
@@ -134,6 +134,8 @@ if creditUser > 0 and prev then
   redis.call('HSET', ck, 'tid', ARGV[13])
   if du > 0 then redis.call('HINCRBY', ck, u .. 'u', string.format('%.0f', du)) end
   if dd > 0 then redis.call('HINCRBY', ck, u .. 'd', string.format('%.0f', dd)) end
+  if rawUp > 0 then redis.call('HINCRBY', ck, u .. 'U', string.format('%.0f', rawUp)) end
+  if rawDown > 0 then redis.call('HINCRBY', ck, u .. 'D', string.format('%.0f', rawDown)) end
   if gap > 0 then
     if prev[4] == 1 then
       redis.call('HINCRBY', ck, u .. 's', gap)
@@ -143,7 +145,7 @@ if creditUser > 0 and prev then
       redis.call('HINCRBY', ck, u .. 'l', gap)
     end
   end
-  if prev[5] == 1 and (event == 2 or (prev[4] == 0 and left == 0)) then redis.call('HSET', ck, u .. 'c', 1) end
+  if prev[5] == 1 and (event == 2 or (prev[4] == 0 and left == 0)) then redis.call('HSETNX', ck, u .. 'c', now) end
   redis.call('HSET', ck, u .. 't', now)
 end
 

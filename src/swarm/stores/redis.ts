@@ -54,8 +54,6 @@ function previousFrom(r: Reply, othersLeeching: boolean): PreviousSession | null
   return { uploaded: num(r[1]), downloaded: num(r[2]), seeder: num(r[3]) === 1, everLeecher: num(r[4]) === 1, lastSeen: num(r[5]), othersLeeching };
 }
 
-const PROMOTION_CODES: Record<StoreCredit['promotion'], number> = { NONE: 0, FREE: 1, DOUBLE_UP: 2, HALF_DOWN: 3, FREE_DOUBLE_UP: 4 };
-
 export class RedisSwarmStore implements SwarmStore {
   readonly recordsCredit = true;
   readonly redis: ScriptedRedis;
@@ -120,11 +118,12 @@ export class RedisSwarmStore implements SwarmStore {
       this.peerTtl,
       credit?.userId ?? 0,
       credit?.torrentId ?? 0,
-      credit ? PROMOTION_CODES[credit.promotion] : 0,
+      credit?.downloadPercent ?? 100,
       credit?.maxGapSeconds ?? 0,
       credit?.bonusPerSeedHour ?? 0,
       credit?.maxUploadRate ?? 0,
       credit?.revokeLeechRate ?? 0,
+      credit?.uploadPercent ?? 100,
     );
     // Not awaited: a lost mark is found again by the flusher's periodic scan of credit keys.
     if (credit) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);

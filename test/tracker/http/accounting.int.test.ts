@@ -61,6 +61,34 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
     expect(await totals(u)).toMatchObject({ uploaded: 1000 + 2000, downloaded: 0 + 500 });
   });
 
+  it('applies two transfer factors until each one ends, keeps the raw bytes in the snatch, and stamps a completion with the announce time', async () => {
+    const u = await aUser(t.db);
+    const other = await aUser(t.db);
+    const tor = await aTorrent(t.db, other.id);
+    const start = clock.now();
+    // NexusPHP's 30 % download until +60 s, and 150 % upload until +120 s (UNIT3D's separate ends).
+    await t.db.prisma.torrent.update({
+      where: { id: tor.id },
+      data: { downloadPercent: 30, downloadPercentUntil: new Date(start + 60_000), uploadPercent: 150, uploadPercentUntil: new Date(start + 120_000) },
+    });
+    await t.app.ctx.torrents.reload(tor.id);
+    await announce(t.url, { passkey: other.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 100 * MiB, event: 'started' });
+    const base = { passkey: u.passkey, infoHash: tor.hashBytes, peerId: aPeerId() };
+    await announce(t.url, { ...base, left: 3000, event: 'started' });
+    clock.advance(10_000);
+    await announce(t.url, { ...base, left: 2000, uploaded: 1000, downloaded: 1000 });
+    expect(await totals(u)).toMatchObject({ uploaded: 1500, downloaded: 300 });
+    clock.advance(60_000); // download factor over
+    await announce(t.url, { ...base, left: 1000, uploaded: 2000, downloaded: 2000 });
+    expect(await totals(u)).toMatchObject({ uploaded: 3000, downloaded: 1300 });
+    clock.advance(60_000); // upload factor over
+    await announce(t.url, { ...base, left: 0, uploaded: 3000, downloaded: 3000, event: 'completed' });
+    expect(await totals(u)).toMatchObject({ uploaded: 4000, downloaded: 2300 });
+    const snatch = await t.db.prisma.snatch.findUniqueOrThrow({ where: { userId_torrentId: { userId: u.id, torrentId: tor.id } } });
+    expect({ up: snatch.uploaded, down: snatch.downloaded, actualUp: snatch.actualUploaded, actualDown: snatch.actualDownloaded }).toEqual({ up: 4000n, down: 2300n, actualUp: 3000n, actualDown: 3000n });
+    expect(snatch.completedAt?.getTime()).toBe(Math.floor(clock.now() / 1000) * 1000);
+  });
+
   it('counts a completion once per user, only after the session leeched, also when a client stops at left=0 without completed', async () => {
     const owner = await aUser(t.db);
     const u = await aUser(t.db);

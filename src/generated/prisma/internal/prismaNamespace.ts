@@ -1483,8 +1483,10 @@ export const TorrentScalarFieldEnum = {
   pieceLength: 'pieceLength',
   comment: 'comment',
   createdBy: 'createdBy',
-  promotion: 'promotion',
-  promotionUntil: 'promotionUntil',
+  downloadPercent: 'downloadPercent',
+  downloadPercentUntil: 'downloadPercentUntil',
+  uploadPercent: 'uploadPercent',
+  uploadPercentUntil: 'uploadPercentUntil',
   uploaderId: 'uploaderId',
   anonymous: 'anonymous',
   status: 'status',
@@ -1505,6 +1507,8 @@ export const SnatchScalarFieldEnum = {
   torrentId: 'torrentId',
   uploaded: 'uploaded',
   downloaded: 'downloaded',
+  actualUploaded: 'actualUploaded',
+  actualDownloaded: 'actualDownloaded',
   seedTime: 'seedTime',
   leechTime: 'leechTime',
   completedAt: 'completedAt',
@@ -1777,20 +1781,6 @@ export type BytesFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, '
  * Reference to a field of type 'Bytes[]'
  */
 export type ListBytesFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Bytes[]'>
-    
-
-
-/**
- * Reference to a field of type 'Promotion'
- */
-export type EnumPromotionFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Promotion'>
-    
-
-
-/**
- * Reference to a field of type 'Promotion[]'
- */
-export type ListEnumPromotionFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Promotion[]'>
     
 
 

@@ -32,6 +32,8 @@ export type SnatchAvgAggregateOutputType = {
   torrentId: number | null
   uploaded: number | null
   downloaded: number | null
+  actualUploaded: number | null
+  actualDownloaded: number | null
   seedTime: number | null
   leechTime: number | null
 }
@@ -42,6 +44,8 @@ export type SnatchSumAggregateOutputType = {
   torrentId: number | null
   uploaded: bigint | null
   downloaded: bigint | null
+  actualUploaded: bigint | null
+  actualDownloaded: bigint | null
   seedTime: bigint | null
   leechTime: bigint | null
 }
@@ -52,6 +56,8 @@ export type SnatchMinAggregateOutputType = {
   torrentId: number | null
   uploaded: bigint | null
   downloaded: bigint | null
+  actualUploaded: bigint | null
+  actualDownloaded: bigint | null
   seedTime: bigint | null
   leechTime: bigint | null
   completedAt: Date | null
@@ -65,6 +71,8 @@ export type SnatchMaxAggregateOutputType = {
   torrentId: number | null
   uploaded: bigint | null
   downloaded: bigint | null
+  actualUploaded: bigint | null
+  actualDownloaded: bigint | null
   seedTime: bigint | null
   leechTime: bigint | null
   completedAt: Date | null
@@ -78,6 +86,8 @@ export type SnatchCountAggregateOutputType = {
   torrentId: number
   uploaded: number
   downloaded: number
+  actualUploaded: number
+  actualDownloaded: number
   seedTime: number
   leechTime: number
   completedAt: number
@@ -93,6 +103,8 @@ export type SnatchAvgAggregateInputType = {
   torrentId?: true
   uploaded?: true
   downloaded?: true
+  actualUploaded?: true
+  actualDownloaded?: true
   seedTime?: true
   leechTime?: true
 }
@@ -103,6 +115,8 @@ export type SnatchSumAggregateInputType = {
   torrentId?: true
   uploaded?: true
   downloaded?: true
+  actualUploaded?: true
+  actualDownloaded?: true
   seedTime?: true
   leechTime?: true
 }
@@ -113,6 +127,8 @@ export type SnatchMinAggregateInputType = {
   torrentId?: true
   uploaded?: true
   downloaded?: true
+  actualUploaded?: true
+  actualDownloaded?: true
   seedTime?: true
   leechTime?: true
   completedAt?: true
@@ -126,6 +142,8 @@ export type SnatchMaxAggregateInputType = {
   torrentId?: true
   uploaded?: true
   downloaded?: true
+  actualUploaded?: true
+  actualDownloaded?: true
   seedTime?: true
   leechTime?: true
   completedAt?: true
@@ -139,6 +157,8 @@ export type SnatchCountAggregateInputType = {
   torrentId?: true
   uploaded?: true
   downloaded?: true
+  actualUploaded?: true
+  actualDownloaded?: true
   seedTime?: true
   leechTime?: true
   completedAt?: true
@@ -239,6 +259,8 @@ export type SnatchGroupByOutputType = {
   torrentId: number
   uploaded: bigint
   downloaded: bigint
+  actualUploaded: bigint
+  actualDownloaded: bigint
   seedTime: bigint
   leechTime: bigint
   completedAt: Date | null
@@ -275,6 +297,8 @@ export type SnatchWhereInput = {
   torrentId?: Prisma.IntFilter<"Snatch"> | number
   uploaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   downloaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
+  actualUploaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
+  actualDownloaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   seedTime?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   leechTime?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   completedAt?: Prisma.DateTimeNullableFilter<"Snatch"> | Date | string | null
@@ -290,6 +314,8 @@ export type SnatchOrderByWithRelationInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
   completedAt?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -309,6 +335,8 @@ export type SnatchWhereUniqueInput = Prisma.AtLeast<{
   torrentId?: Prisma.IntFilter<"Snatch"> | number
   uploaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   downloaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
+  actualUploaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
+  actualDownloaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   seedTime?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   leechTime?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   completedAt?: Prisma.DateTimeNullableFilter<"Snatch"> | Date | string | null
@@ -324,6 +352,8 @@ export type SnatchOrderByWithAggregationInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
   completedAt?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -345,6 +375,8 @@ export type SnatchScalarWhereWithAggregatesInput = {
   torrentId?: Prisma.IntWithAggregatesFilter<"Snatch"> | number
   uploaded?: Prisma.BigIntWithAggregatesFilter<"Snatch"> | bigint | number
   downloaded?: Prisma.BigIntWithAggregatesFilter<"Snatch"> | bigint | number
+  actualUploaded?: Prisma.BigIntWithAggregatesFilter<"Snatch"> | bigint | number
+  actualDownloaded?: Prisma.BigIntWithAggregatesFilter<"Snatch"> | bigint | number
   seedTime?: Prisma.BigIntWithAggregatesFilter<"Snatch"> | bigint | number
   leechTime?: Prisma.BigIntWithAggregatesFilter<"Snatch"> | bigint | number
   completedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Snatch"> | Date | string | null
@@ -355,6 +387,8 @@ export type SnatchScalarWhereWithAggregatesInput = {
 export type SnatchCreateInput = {
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -370,6 +404,8 @@ export type SnatchUncheckedCreateInput = {
   torrentId: number
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -380,6 +416,8 @@ export type SnatchUncheckedCreateInput = {
 export type SnatchUpdateInput = {
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -395,6 +433,8 @@ export type SnatchUncheckedUpdateInput = {
   torrentId?: Prisma.IntFieldUpdateOperationsInput | number
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -408,6 +448,8 @@ export type SnatchCreateManyInput = {
   torrentId: number
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -418,6 +460,8 @@ export type SnatchCreateManyInput = {
 export type SnatchUpdateManyMutationInput = {
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -431,6 +475,8 @@ export type SnatchUncheckedUpdateManyInput = {
   torrentId?: Prisma.IntFieldUpdateOperationsInput | number
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -459,6 +505,8 @@ export type SnatchCountOrderByAggregateInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
   completedAt?: Prisma.SortOrder
@@ -472,6 +520,8 @@ export type SnatchAvgOrderByAggregateInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
 }
@@ -482,6 +532,8 @@ export type SnatchMaxOrderByAggregateInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
   completedAt?: Prisma.SortOrder
@@ -495,6 +547,8 @@ export type SnatchMinOrderByAggregateInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
   completedAt?: Prisma.SortOrder
@@ -508,6 +562,8 @@ export type SnatchSumOrderByAggregateInput = {
   torrentId?: Prisma.SortOrder
   uploaded?: Prisma.SortOrder
   downloaded?: Prisma.SortOrder
+  actualUploaded?: Prisma.SortOrder
+  actualDownloaded?: Prisma.SortOrder
   seedTime?: Prisma.SortOrder
   leechTime?: Prisma.SortOrder
 }
@@ -599,6 +655,8 @@ export type SnatchUncheckedUpdateManyWithoutTorrentNestedInput = {
 export type SnatchCreateWithoutUserInput = {
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -612,6 +670,8 @@ export type SnatchUncheckedCreateWithoutUserInput = {
   torrentId: number
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -654,6 +714,8 @@ export type SnatchScalarWhereInput = {
   torrentId?: Prisma.IntFilter<"Snatch"> | number
   uploaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   downloaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
+  actualUploaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
+  actualDownloaded?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   seedTime?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   leechTime?: Prisma.BigIntFilter<"Snatch"> | bigint | number
   completedAt?: Prisma.DateTimeNullableFilter<"Snatch"> | Date | string | null
@@ -664,6 +726,8 @@ export type SnatchScalarWhereInput = {
 export type SnatchCreateWithoutTorrentInput = {
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -677,6 +741,8 @@ export type SnatchUncheckedCreateWithoutTorrentInput = {
   userId: number
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -715,6 +781,8 @@ export type SnatchCreateManyUserInput = {
   torrentId: number
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -725,6 +793,8 @@ export type SnatchCreateManyUserInput = {
 export type SnatchUpdateWithoutUserInput = {
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -738,6 +808,8 @@ export type SnatchUncheckedUpdateWithoutUserInput = {
   torrentId?: Prisma.IntFieldUpdateOperationsInput | number
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -750,6 +822,8 @@ export type SnatchUncheckedUpdateManyWithoutUserInput = {
   torrentId?: Prisma.IntFieldUpdateOperationsInput | number
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -762,6 +836,8 @@ export type SnatchCreateManyTorrentInput = {
   userId: number
   uploaded?: bigint | number
   downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
   seedTime?: bigint | number
   leechTime?: bigint | number
   completedAt?: Date | string | null
@@ -772,6 +848,8 @@ export type SnatchCreateManyTorrentInput = {
 export type SnatchUpdateWithoutTorrentInput = {
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -785,6 +863,8 @@ export type SnatchUncheckedUpdateWithoutTorrentInput = {
   userId?: Prisma.IntFieldUpdateOperationsInput | number
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -797,6 +877,8 @@ export type SnatchUncheckedUpdateManyWithoutTorrentInput = {
   userId?: Prisma.IntFieldUpdateOperationsInput | number
   uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -812,6 +894,8 @@ export type SnatchSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   torrentId?: boolean
   uploaded?: boolean
   downloaded?: boolean
+  actualUploaded?: boolean
+  actualDownloaded?: boolean
   seedTime?: boolean
   leechTime?: boolean
   completedAt?: boolean
@@ -827,6 +911,8 @@ export type SnatchSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   torrentId?: boolean
   uploaded?: boolean
   downloaded?: boolean
+  actualUploaded?: boolean
+  actualDownloaded?: boolean
   seedTime?: boolean
   leechTime?: boolean
   completedAt?: boolean
@@ -842,6 +928,8 @@ export type SnatchSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   torrentId?: boolean
   uploaded?: boolean
   downloaded?: boolean
+  actualUploaded?: boolean
+  actualDownloaded?: boolean
   seedTime?: boolean
   leechTime?: boolean
   completedAt?: boolean
@@ -857,6 +945,8 @@ export type SnatchSelectScalar = {
   torrentId?: boolean
   uploaded?: boolean
   downloaded?: boolean
+  actualUploaded?: boolean
+  actualDownloaded?: boolean
   seedTime?: boolean
   leechTime?: boolean
   completedAt?: boolean
@@ -864,7 +954,7 @@ export type SnatchSelectScalar = {
   createdAt?: boolean
 }
 
-export type SnatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "torrentId" | "uploaded" | "downloaded" | "seedTime" | "leechTime" | "completedAt" | "lastAnnounceAt" | "createdAt", ExtArgs["result"]["snatch"]>
+export type SnatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "torrentId" | "uploaded" | "downloaded" | "actualUploaded" | "actualDownloaded" | "seedTime" | "leechTime" | "completedAt" | "lastAnnounceAt" | "createdAt", ExtArgs["result"]["snatch"]>
 export type SnatchInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   torrent?: boolean | Prisma.TorrentDefaultArgs<ExtArgs>
@@ -888,8 +978,16 @@ export type $SnatchPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     id: number
     userId: number
     torrentId: number
+    /**
+     * Credited bytes: after the anti-cheat rules and the torrent's promotion.
+     */
     uploaded: bigint
     downloaded: bigint
+    /**
+     * Bytes really transferred: after the anti-cheat rules, before the promotion (site rules judge these).
+     */
+    actualUploaded: bigint
+    actualDownloaded: bigint
     /**
      * Seconds spent seeding / leeching, accrued between announces.
      */
@@ -1328,6 +1426,8 @@ export interface SnatchFieldRefs {
   readonly torrentId: Prisma.FieldRef<"Snatch", 'Int'>
   readonly uploaded: Prisma.FieldRef<"Snatch", 'BigInt'>
   readonly downloaded: Prisma.FieldRef<"Snatch", 'BigInt'>
+  readonly actualUploaded: Prisma.FieldRef<"Snatch", 'BigInt'>
+  readonly actualDownloaded: Prisma.FieldRef<"Snatch", 'BigInt'>
   readonly seedTime: Prisma.FieldRef<"Snatch", 'BigInt'>
   readonly leechTime: Prisma.FieldRef<"Snatch", 'BigInt'>
   readonly completedAt: Prisma.FieldRef<"Snatch", 'DateTime'>

@@ -31,6 +31,8 @@ export type TorrentAvgAggregateOutputType = {
   size: number | null
   fileCount: number | null
   pieceLength: number | null
+  downloadPercent: number | null
+  uploadPercent: number | null
   uploaderId: number | null
   categoryId: number | null
   seeders: number | null
@@ -43,6 +45,8 @@ export type TorrentSumAggregateOutputType = {
   size: bigint | null
   fileCount: number | null
   pieceLength: number | null
+  downloadPercent: number | null
+  uploadPercent: number | null
   uploaderId: number | null
   categoryId: number | null
   seeders: number | null
@@ -63,8 +67,10 @@ export type TorrentMinAggregateOutputType = {
   pieceLength: number | null
   comment: string | null
   createdBy: string | null
-  promotion: $Enums.Promotion | null
-  promotionUntil: Date | null
+  downloadPercent: number | null
+  downloadPercentUntil: Date | null
+  uploadPercent: number | null
+  uploadPercentUntil: Date | null
   uploaderId: number | null
   anonymous: boolean | null
   status: $Enums.TorrentStatus | null
@@ -89,8 +95,10 @@ export type TorrentMaxAggregateOutputType = {
   pieceLength: number | null
   comment: string | null
   createdBy: string | null
-  promotion: $Enums.Promotion | null
-  promotionUntil: Date | null
+  downloadPercent: number | null
+  downloadPercentUntil: Date | null
+  uploadPercent: number | null
+  uploadPercentUntil: Date | null
   uploaderId: number | null
   anonymous: boolean | null
   status: $Enums.TorrentStatus | null
@@ -116,8 +124,10 @@ export type TorrentCountAggregateOutputType = {
   pieceLength: number
   comment: number
   createdBy: number
-  promotion: number
-  promotionUntil: number
+  downloadPercent: number
+  downloadPercentUntil: number
+  uploadPercent: number
+  uploadPercentUntil: number
   uploaderId: number
   anonymous: number
   status: number
@@ -136,6 +146,8 @@ export type TorrentAvgAggregateInputType = {
   size?: true
   fileCount?: true
   pieceLength?: true
+  downloadPercent?: true
+  uploadPercent?: true
   uploaderId?: true
   categoryId?: true
   seeders?: true
@@ -148,6 +160,8 @@ export type TorrentSumAggregateInputType = {
   size?: true
   fileCount?: true
   pieceLength?: true
+  downloadPercent?: true
+  uploadPercent?: true
   uploaderId?: true
   categoryId?: true
   seeders?: true
@@ -168,8 +182,10 @@ export type TorrentMinAggregateInputType = {
   pieceLength?: true
   comment?: true
   createdBy?: true
-  promotion?: true
-  promotionUntil?: true
+  downloadPercent?: true
+  downloadPercentUntil?: true
+  uploadPercent?: true
+  uploadPercentUntil?: true
   uploaderId?: true
   anonymous?: true
   status?: true
@@ -194,8 +210,10 @@ export type TorrentMaxAggregateInputType = {
   pieceLength?: true
   comment?: true
   createdBy?: true
-  promotion?: true
-  promotionUntil?: true
+  downloadPercent?: true
+  downloadPercentUntil?: true
+  uploadPercent?: true
+  uploadPercentUntil?: true
   uploaderId?: true
   anonymous?: true
   status?: true
@@ -221,8 +239,10 @@ export type TorrentCountAggregateInputType = {
   pieceLength?: true
   comment?: true
   createdBy?: true
-  promotion?: true
-  promotionUntil?: true
+  downloadPercent?: true
+  downloadPercentUntil?: true
+  uploadPercent?: true
+  uploadPercentUntil?: true
   uploaderId?: true
   anonymous?: true
   status?: true
@@ -335,8 +355,10 @@ export type TorrentGroupByOutputType = {
   pieceLength: number
   comment: string | null
   createdBy: string | null
-  promotion: $Enums.Promotion
-  promotionUntil: Date | null
+  downloadPercent: number
+  downloadPercentUntil: Date | null
+  uploadPercent: number
+  uploadPercentUntil: Date | null
   uploaderId: number
   anonymous: boolean
   status: $Enums.TorrentStatus
@@ -385,8 +407,10 @@ export type TorrentWhereInput = {
   pieceLength?: Prisma.IntFilter<"Torrent"> | number
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
-  promotion?: Prisma.EnumPromotionFilter<"Torrent"> | $Enums.Promotion
-  promotionUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
+  downloadPercent?: Prisma.IntFilter<"Torrent"> | number
+  downloadPercentUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
+  uploadPercent?: Prisma.IntFilter<"Torrent"> | number
+  uploadPercentUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
   uploaderId?: Prisma.IntFilter<"Torrent"> | number
   anonymous?: Prisma.BoolFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusFilter<"Torrent"> | $Enums.TorrentStatus
@@ -418,8 +442,10 @@ export type TorrentOrderByWithRelationInput = {
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   createdBy?: Prisma.SortOrderInput | Prisma.SortOrder
-  promotion?: Prisma.SortOrder
-  promotionUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  downloadPercentUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
+  uploadPercentUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -454,8 +480,10 @@ export type TorrentWhereUniqueInput = Prisma.AtLeast<{
   pieceLength?: Prisma.IntFilter<"Torrent"> | number
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
-  promotion?: Prisma.EnumPromotionFilter<"Torrent"> | $Enums.Promotion
-  promotionUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
+  downloadPercent?: Prisma.IntFilter<"Torrent"> | number
+  downloadPercentUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
+  uploadPercent?: Prisma.IntFilter<"Torrent"> | number
+  uploadPercentUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
   uploaderId?: Prisma.IntFilter<"Torrent"> | number
   anonymous?: Prisma.BoolFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusFilter<"Torrent"> | $Enums.TorrentStatus
@@ -487,8 +515,10 @@ export type TorrentOrderByWithAggregationInput = {
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   createdBy?: Prisma.SortOrderInput | Prisma.SortOrder
-  promotion?: Prisma.SortOrder
-  promotionUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  downloadPercentUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
+  uploadPercentUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -522,8 +552,10 @@ export type TorrentScalarWhereWithAggregatesInput = {
   pieceLength?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   comment?: Prisma.StringNullableWithAggregatesFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableWithAggregatesFilter<"Torrent"> | string | null
-  promotion?: Prisma.EnumPromotionWithAggregatesFilter<"Torrent"> | $Enums.Promotion
-  promotionUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"Torrent"> | Date | string | null
+  downloadPercent?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
+  downloadPercentUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"Torrent"> | Date | string | null
+  uploadPercent?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
+  uploadPercentUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"Torrent"> | Date | string | null
   uploaderId?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   anonymous?: Prisma.BoolWithAggregatesFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusWithAggregatesFilter<"Torrent"> | $Enums.TorrentStatus
@@ -548,8 +580,10 @@ export type TorrentCreateInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -579,8 +613,10 @@ export type TorrentUncheckedCreateInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -609,8 +645,10 @@ export type TorrentUpdateInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -640,8 +678,10 @@ export type TorrentUncheckedUpdateInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -671,8 +711,10 @@ export type TorrentCreateManyInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -697,8 +739,10 @@ export type TorrentUpdateManyMutationInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -722,8 +766,10 @@ export type TorrentUncheckedUpdateManyInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -759,8 +805,10 @@ export type TorrentCountOrderByAggregateInput = {
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   createdBy?: Prisma.SortOrder
-  promotion?: Prisma.SortOrder
-  promotionUntil?: Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  downloadPercentUntil?: Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
+  uploadPercentUntil?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -777,6 +825,8 @@ export type TorrentAvgOrderByAggregateInput = {
   size?: Prisma.SortOrder
   fileCount?: Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
@@ -797,8 +847,10 @@ export type TorrentMaxOrderByAggregateInput = {
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   createdBy?: Prisma.SortOrder
-  promotion?: Prisma.SortOrder
-  promotionUntil?: Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  downloadPercentUntil?: Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
+  uploadPercentUntil?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -823,8 +875,10 @@ export type TorrentMinOrderByAggregateInput = {
   pieceLength?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   createdBy?: Prisma.SortOrder
-  promotion?: Prisma.SortOrder
-  promotionUntil?: Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  downloadPercentUntil?: Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
+  uploadPercentUntil?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -841,6 +895,8 @@ export type TorrentSumOrderByAggregateInput = {
   size?: Prisma.SortOrder
   fileCount?: Prisma.SortOrder
   pieceLength?: Prisma.SortOrder
+  downloadPercent?: Prisma.SortOrder
+  uploadPercent?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
@@ -950,10 +1006,6 @@ export type NullableBytesFieldUpdateOperationsInput = {
   set?: runtime.Bytes | null
 }
 
-export type EnumPromotionFieldUpdateOperationsInput = {
-  set?: $Enums.Promotion
-}
-
 export type EnumTorrentStatusFieldUpdateOperationsInput = {
   set?: $Enums.TorrentStatus
 }
@@ -1029,8 +1081,10 @@ export type TorrentCreateWithoutUploaderInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -1059,8 +1113,10 @@ export type TorrentUncheckedCreateWithoutUploaderInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
@@ -1118,8 +1174,10 @@ export type TorrentScalarWhereInput = {
   pieceLength?: Prisma.IntFilter<"Torrent"> | number
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
-  promotion?: Prisma.EnumPromotionFilter<"Torrent"> | $Enums.Promotion
-  promotionUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
+  downloadPercent?: Prisma.IntFilter<"Torrent"> | number
+  downloadPercentUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
+  uploadPercent?: Prisma.IntFilter<"Torrent"> | number
+  uploadPercentUntil?: Prisma.DateTimeNullableFilter<"Torrent"> | Date | string | null
   uploaderId?: Prisma.IntFilter<"Torrent"> | number
   anonymous?: Prisma.BoolFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusFilter<"Torrent"> | $Enums.TorrentStatus
@@ -1144,8 +1202,10 @@ export type TorrentCreateWithoutCategoryInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -1174,8 +1234,10 @@ export type TorrentUncheckedCreateWithoutCategoryInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -1229,8 +1291,10 @@ export type TorrentCreateWithoutSnatchesInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -1259,8 +1323,10 @@ export type TorrentUncheckedCreateWithoutSnatchesInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -1304,8 +1370,10 @@ export type TorrentUpdateWithoutSnatchesInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1334,8 +1402,10 @@ export type TorrentUncheckedUpdateWithoutSnatchesInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -1363,8 +1433,10 @@ export type TorrentCreateWithoutSuspiciousAnnouncesInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -1393,8 +1465,10 @@ export type TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -1438,8 +1512,10 @@ export type TorrentUpdateWithoutSuspiciousAnnouncesInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1468,8 +1544,10 @@ export type TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -1497,8 +1575,10 @@ export type TorrentCreateWithoutThanksInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -1527,8 +1607,10 @@ export type TorrentUncheckedCreateWithoutThanksInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -1572,8 +1654,10 @@ export type TorrentUpdateWithoutThanksInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1602,8 +1686,10 @@ export type TorrentUncheckedUpdateWithoutThanksInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -1631,8 +1717,10 @@ export type TorrentCreateWithoutBonusTransactionsInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   seeders?: number
@@ -1661,8 +1749,10 @@ export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -1706,8 +1796,10 @@ export type TorrentUpdateWithoutBonusTransactionsInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1736,8 +1828,10 @@ export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -1766,8 +1860,10 @@ export type TorrentCreateManyUploaderInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
@@ -1791,8 +1887,10 @@ export type TorrentUpdateWithoutUploaderInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1821,8 +1919,10 @@ export type TorrentUncheckedUpdateWithoutUploaderInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1851,8 +1951,10 @@ export type TorrentUncheckedUpdateManyWithoutUploaderInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1877,8 +1979,10 @@ export type TorrentCreateManyCategoryInput = {
   pieceLength: number
   comment?: string | null
   createdBy?: string | null
-  promotion?: $Enums.Promotion
-  promotionUntil?: Date | string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
@@ -1902,8 +2006,10 @@ export type TorrentUpdateWithoutCategoryInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1932,8 +2038,10 @@ export type TorrentUncheckedUpdateWithoutCategoryInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -1962,8 +2070,10 @@ export type TorrentUncheckedUpdateManyWithoutCategoryInput = {
   pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  promotion?: Prisma.EnumPromotionFieldUpdateOperationsInput | $Enums.Promotion
-  promotionUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
@@ -2046,8 +2156,10 @@ export type TorrentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
-  promotion?: boolean
-  promotionUntil?: boolean
+  downloadPercent?: boolean
+  downloadPercentUntil?: boolean
+  uploadPercent?: boolean
+  uploadPercentUntil?: boolean
   uploaderId?: boolean
   anonymous?: boolean
   status?: boolean
@@ -2080,8 +2192,10 @@ export type TorrentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
-  promotion?: boolean
-  promotionUntil?: boolean
+  downloadPercent?: boolean
+  downloadPercentUntil?: boolean
+  uploadPercent?: boolean
+  uploadPercentUntil?: boolean
   uploaderId?: boolean
   anonymous?: boolean
   status?: boolean
@@ -2109,8 +2223,10 @@ export type TorrentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
-  promotion?: boolean
-  promotionUntil?: boolean
+  downloadPercent?: boolean
+  downloadPercentUntil?: boolean
+  uploadPercent?: boolean
+  uploadPercentUntil?: boolean
   uploaderId?: boolean
   anonymous?: boolean
   status?: boolean
@@ -2138,8 +2254,10 @@ export type TorrentSelectScalar = {
   pieceLength?: boolean
   comment?: boolean
   createdBy?: boolean
-  promotion?: boolean
-  promotionUntil?: boolean
+  downloadPercent?: boolean
+  downloadPercentUntil?: boolean
+  uploadPercent?: boolean
+  uploadPercentUntil?: boolean
   uploaderId?: boolean
   anonymous?: boolean
   status?: boolean
@@ -2151,7 +2269,7 @@ export type TorrentSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TorrentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "infoHash" | "infoHashV2" | "name" | "description" | "size" | "fileCount" | "files" | "info" | "pieceLayers" | "pieceLength" | "comment" | "createdBy" | "promotion" | "promotionUntil" | "uploaderId" | "anonymous" | "status" | "categoryId" | "seeders" | "leechers" | "timesCompleted" | "createdAt" | "updatedAt", ExtArgs["result"]["torrent"]>
+export type TorrentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "infoHash" | "infoHashV2" | "name" | "description" | "size" | "fileCount" | "files" | "info" | "pieceLayers" | "pieceLength" | "comment" | "createdBy" | "downloadPercent" | "downloadPercentUntil" | "uploadPercent" | "uploadPercentUntil" | "uploaderId" | "anonymous" | "status" | "categoryId" | "seeders" | "leechers" | "timesCompleted" | "createdAt" | "updatedAt", ExtArgs["result"]["torrent"]>
 export type TorrentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   uploader?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   category?: boolean | Prisma.Torrent$categoryArgs<ExtArgs>
@@ -2210,8 +2328,17 @@ export type $TorrentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     pieceLength: number
     comment: string | null
     createdBy: string | null
-    promotion: $Enums.Promotion
-    promotionUntil: Date | null
+    /**
+     * The promotion as two factors (src/torrents/promotion.ts), each neutral (100) after its own
+     * end: percent of downloaded bytes counted (0 free leech, 50 half) ...
+     */
+    downloadPercent: number
+    downloadPercentUntil: Date | null
+    /**
+     * ... and percent of uploaded bytes credited (200 double upload).
+     */
+    uploadPercent: number
+    uploadPercentUntil: Date | null
     uploaderId: number
     anonymous: boolean
     status: $Enums.TorrentStatus
@@ -2666,8 +2793,10 @@ export interface TorrentFieldRefs {
   readonly pieceLength: Prisma.FieldRef<"Torrent", 'Int'>
   readonly comment: Prisma.FieldRef<"Torrent", 'String'>
   readonly createdBy: Prisma.FieldRef<"Torrent", 'String'>
-  readonly promotion: Prisma.FieldRef<"Torrent", 'Promotion'>
-  readonly promotionUntil: Prisma.FieldRef<"Torrent", 'DateTime'>
+  readonly downloadPercent: Prisma.FieldRef<"Torrent", 'Int'>
+  readonly downloadPercentUntil: Prisma.FieldRef<"Torrent", 'DateTime'>
+  readonly uploadPercent: Prisma.FieldRef<"Torrent", 'Int'>
+  readonly uploadPercentUntil: Prisma.FieldRef<"Torrent", 'DateTime'>
   readonly uploaderId: Prisma.FieldRef<"Torrent", 'Int'>
   readonly anonymous: Prisma.FieldRef<"Torrent", 'Boolean'>
   readonly status: Prisma.FieldRef<"Torrent", 'TorrentStatus'>
