@@ -16,6 +16,7 @@ import { TorrentRegistry } from './cache/torrent-registry.ts';
 import { UserDirectory } from './cache/user-directory.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/open-database.ts';
+import { withSiteJwtSecret } from './auth/site-secret.ts';
 import { createMetrics } from './metrics/registry.ts';
 import { createClientIpResolver } from './server/client-ip.ts';
 import { createTrackerConnections } from './server/tracker-connections.ts';
@@ -67,8 +68,9 @@ function nodeReply(res: ServerResponse): TrackerReply {
   };
 }
 
-export async function createApp(config: Config, db: Database, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+export async function createApp(settings: Config, db: Database, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const config = await withSiteJwtSecret(settings, db, logger);
   const clock = options.clock ?? systemClock;
   const redisEvents = !options.events && config.redisUrl ? createRedisEventBus(config.redisUrl, config.redisPrefix, logger) : null;
   if (redisEvents) await redisEvents.ready;

@@ -6,11 +6,10 @@
  * use one of our prefixes are rejected too, so a typo never silently falls back to a default.
  * `npm start -- --print-config` prints the effective configuration with secrets redacted.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { fileJwtSecret, randomSecret } from './auth/site-secret.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -38,13 +37,13 @@ export const envSchema = z.object({
   HOST: z.string().default('0.0.0.0').describe('Address the HTTP server binds to'),
   PORT: int(0, 65535).default(8080).describe('Port of the one HTTP server (tracker, GraphQL, compat, metrics); 0 picks a free port'),
   PUBLIC_URL: z.url().optional().describe('Base URL users reach the site at; announce URLs in downloaded .torrent files use it (default http://localhost:PORT)'),
-  DATA_DIR: z.string().default('./data').describe('Directory for the embedded database and the generated JWT secret'),
+  DATA_DIR: z.string().default('./data').describe('Directory for the embedded database and its generated JWT secret'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional().describe('PostgreSQL connection URL; unset = embedded PGlite under DATA_DIR'),
   PGLITE_THREAD: z.enum(['worker', 'main']).default('worker').describe('Where the embedded database runs: worker = its own thread, off the HTTP event loop; main = the server thread (debugging only: SQL then stalls every request)'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional().describe('Redis URL; set = shared swarm store, accounting, rate limits and pub/sub (several processes)'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('ot').describe('Prefix of every Redis key, so several sites (or test runs) can share one Redis'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Minimum log level'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('HMAC secret for session tokens (>= 32 chars); unset = generated once and kept in DATA_DIR/jwt-secret'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('HMAC secret for session tokens (>= 32 chars); unset = generated once and kept in the database with DATABASE_URL (shared by every process), else in DATA_DIR/jwt-secret'),
   JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400).describe('Lifetime of a session token in seconds'),
   AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ourbits_jwt').describe('Name of the session cookie (legacy jsonapi clients expect ourbits_jwt)'),
   TRUST_PROXY: z.string().default('').refine(cidrList, 'must be a comma-separated list of IPs or CIDRs').describe('Proxies whose X-Forwarded-For is trusted (comma-separated IPs/CIDRs); empty = use the socket address'),
@@ -83,7 +82,14 @@ export interface Config {
   redisUrl: string | null;
   redisPrefix: string;
   logLevel: Env['LOG_LEVEL'];
-  auth: { jwtSecret: string; jwtTtlSeconds: number; cookieName: string; cookieSecure: boolean };
+  auth: {
+    /** Empty until the app reads it from the database when that is its source (auth/site-secret.ts). */
+    jwtSecret: string;
+    jwtSecretSource: JwtSecretSource;
+    jwtTtlSeconds: number;
+    cookieName: string;
+    cookieSecure: boolean;
+  };
   trustProxy: string[];
   metricsToken: string | null;
   tracker: {
@@ -105,6 +111,12 @@ export interface Config {
   perfProbe: boolean;
 }
 
+/**
+ * `env`: JWT_SECRET. `database`: generated once and kept in PostgreSQL, shared by every process.
+ * `file`: DATA_DIR/jwt-secret (embedded database). `memory`: random per process (tests).
+ */
+export type JwtSecretSource = 'env' | 'database' | 'file' | 'memory';
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -112,18 +124,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the JWT secret kept in the data dir, creating it (0600) on first start. */
-function persistedSecret(dataDir: string): string {
-  const file = join(dataDir, 'jwt-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  return secret;
-}
-
 export interface LoadConfigOptions {
-  /** Tests pass in-memory databases: no data dir is created and no secret file written. */
+  /** Tests pass in-memory databases: no data dir is created, and the JWT secret is random unless JWT_SECRET is set. */
   inMemory?: boolean;
 }
 
@@ -154,6 +156,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const jwtSecretSource: JwtSecretSource = e.JWT_SECRET ? 'env' : options.inMemory ? 'memory' : e.DATABASE_URL ? 'database' : 'file';
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -165,7 +168,8 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     auth: {
-      jwtSecret: e.JWT_SECRET ?? (options.inMemory ? randomBytes(48).toString('base64url') : persistedSecret(dataDir)),
+      jwtSecret: e.JWT_SECRET ?? (jwtSecretSource === 'memory' ? randomSecret() : jwtSecretSource === 'file' ? fileJwtSecret(dataDir) : ''),
+      jwtSecretSource,
       jwtTtlSeconds: e.JWT_TTL_SECONDS,
       cookieName: e.AUTH_COOKIE_NAME,
       cookieSecure: publicUrl.startsWith('https://'),
@@ -192,6 +196,13 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
   };
 }
 
+const JWT_SECRET_SOURCES: Record<JwtSecretSource, (config: Config) => string> = {
+  env: () => 'JWT_SECRET',
+  database: () => 'generated once and kept in the database (table site_secrets), shared by every process on DATABASE_URL',
+  file: (config) => `generated once and kept in ${join(config.dataDir, 'jwt-secret')}`,
+  memory: () => 'random, this process only',
+};
+
 /** The effective configuration as printable text, secrets and credentials redacted. */
 export function describeConfig(config: Config): string {
   const redactUrl = (url: string) => url.replace(/\/\/([^@/]*)@/, '//<redacted>@');
@@ -199,7 +210,7 @@ export function describeConfig(config: Config): string {
     ...config,
     database: config.database.kind === 'postgres' ? { kind: 'postgres', url: redactUrl(config.database.url) } : config.database,
     redisUrl: config.redisUrl ? redactUrl(config.redisUrl) : null,
-    auth: { ...config.auth, jwtSecret: '<redacted>' },
+    auth: { ...config.auth, jwtSecret: `<redacted: ${JWT_SECRET_SOURCES[config.auth.jwtSecretSource](config)}>` },
     metricsToken: config.metricsToken ? '<redacted>' : null,
   };
   const lines = [JSON.stringify(shown, null, 2), '', 'Variables:'];

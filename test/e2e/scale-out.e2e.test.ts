@@ -1,12 +1,18 @@
 /**
- * Two server processes on different ports share one PostgreSQL database and one Redis: the
- * deployment of issue 6. Runs only when DATABASE_URL and REDIS_URL are set (.ci/run sets them).
+ * Server processes on different ports share one PostgreSQL database and one Redis: the
+ * deployment of issues 6 and 13. They are started with those two URLs and nothing else they
+ * share (no JWT_SECRET, each its own DATA_DIR). Runs only when DATABASE_URL and REDIS_URL are
+ * set (.ci/run sets them).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { signSession } from '../../src/auth/jwt.ts';
+import { hashPassword } from '../../src/auth/passwords.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDatabase, type Database } from '../../src/db/open-database.ts';
 import { createLogger } from '../../src/shared/logger.ts';
@@ -17,8 +23,20 @@ import { dropRedisPrefix, freshPostgres, onPostgres } from '../support/test-app.
 import { announce, compactPeers, failureOf } from '../support/tracker-client.ts';
 
 const base = process.env.DATABASE_URL;
-const JWT_SECRET = randomBytes(32).toString('hex');
 const redisUrl = process.env.REDIS_URL;
+
+/** A GraphQL request over HTTP; `token` as a Bearer token. */
+async function gqlPost(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<{ data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as never;
+}
+
+/** The user id `token` signs in as on the process at `url`, or the error code. */
+async function whoAmI(url: string, token: string): Promise<string> {
+  const r = await gqlPost(url, '{ me { id } }', {}, token);
+  return (r.data?.me as { id: string } | undefined)?.id ?? String(r.errors?.[0]?.extensions?.code);
+}
 
 // Runs in the vitest `postgres` project only (once per CI run).
 describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on PostgreSQL and Redis', () => {
@@ -27,9 +45,13 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
   let db: Database;
   let env: Record<string, string>;
   const running: ServerProcess[] = [];
+  const dataDirs: string[] = [];
 
+  /** A process on the shared URLs with a data directory of its own. */
   const start = async (extra: Record<string, string> = {}) => {
-    const p = await startServerProcess({ ...env, ...extra });
+    const dataDir = mkdtempSync(join(tmpdir(), 'ot-scale-'));
+    dataDirs.push(dataDir);
+    const p = await startServerProcess({ ...env, DATA_DIR: dataDir, ...extra });
     running.push(p);
     return p;
   };
@@ -39,7 +61,8 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     if (!scratch) throw new Error('the postgres project provides DATABASE_URL');
     db = await openDatabase({ kind: 'postgres', url: scratch.url });
     await migrate(db);
-    env = { DATABASE_URL: scratch.url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000', JWT_SECRET };
+    // JWT_SECRET: '' unsets one the developer's shell may have.
+    env = { DATABASE_URL: scratch.url, REDIS_URL: redisUrl as string, REDIS_PREFIX: prefix, ACCOUNTING_FLUSH_INTERVAL_MS: '600000', TRACKER_ANNOUNCE_RATE_LIMIT: '1000', JWT_SECRET: '' };
   });
 
   afterAll(async () => {
@@ -47,6 +70,30 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     await db?.close();
     await scratch?.drop();
     await dropRedisPrefix(redisUrl as string, prefix);
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs a user in on one process and accepts the token on the others: one secret, made by whichever started first', async () => {
+    const procs = await Promise.all([start(), start(), start()]);
+    const password = 'correct horse battery';
+    const u = await aUser(db);
+    await db.prisma.user.update({ where: { id: u.id }, data: { passwordHash: await hashPassword(password) } });
+    const login = await gqlPost(procs[0]?.url, 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }', { u: u.username, p: password });
+    const token = (login.data?.login as { token: string } | undefined)?.token as string;
+    expect(token).toMatch(/^ey/);
+    for (const p of procs) expect(await whoAmI(p.url, token)).toBe(String(u.id));
+    const rows = await db.prisma.siteSecret.findMany();
+    expect(rows.map((r) => r.name)).toEqual(['jwt']);
+    expect(procs.filter((p) => /generated the site secret/.test(p.output()))).toHaveLength(1);
+
+    // JWT_SECRET still wins: that process takes only its own tokens.
+    const own = 'an-operator-chosen-secret-for-this-process-only-0123';
+    const pinned = await start({ JWT_SECRET: own });
+    expect(await whoAmI(pinned.url, token)).toBe('UNAUTHORIZED');
+    expect(await whoAmI(pinned.url, signSession({ jwtSecret: own, jwtTtlSeconds: 600 }, u.id, 0).token)).toBe(String(u.id));
+    expect(await whoAmI(procs[1]?.url, signSession({ jwtSecret: rows[0]?.value as string, jwtTtlSeconds: 600 }, u.id, 0).token)).toBe(String(u.id));
+    for (const p of [...procs, pinned]) p.child.kill('SIGTERM');
+    await Promise.all([...procs, pinned].map((p) => p.exited));
   });
 
   it('returns a peer announced on one process to a peer announcing on the other', async () => {
@@ -66,7 +113,8 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     const [p1, p2] = await Promise.all([start(), start()]);
     const u = await aUser(db);
     const tor = await aTorrent(db, u.id);
-    const token = signSession({ jwtSecret: JWT_SECRET, jwtTtlSeconds: 600 }, u.id, 0).token;
+    const secret = (await db.prisma.siteSecret.findUniqueOrThrow({ where: { name: 'jwt' } })).value;
+    const token = signSession({ jwtSecret: secret, jwtTtlSeconds: 600 }, u.id, 0).token;
     const client = createClient({ url: `${p2.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
     const seen: Array<{ seeders: number; leechers: number }> = [];
     const done = new Promise<void>((resolve, reject) => {

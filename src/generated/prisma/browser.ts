@@ -85,3 +85,10 @@ export type ClientAllow = Prisma.ClientAllowModel
  * recognised here and not credited twice.
  */
 export type CreditBatch = Prisma.CreditBatchModel
+/**
+ * Model SiteSecret
+ * Secrets the site generates for itself and every process shares (PostgreSQL): "jwt" signs
+ * session tokens when JWT_SECRET is unset. Created once by the first process to start
+ * (src/auth/site-secret.ts); never changed automatically.
+ */
+export type SiteSecret = Prisma.SiteSecretModel

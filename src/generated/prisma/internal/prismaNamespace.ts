@@ -402,7 +402,8 @@ export const ModelName = {
   FunVote: 'FunVote',
   News: 'News',
   ClientAllow: 'ClientAllow',
-  CreditBatch: 'CreditBatch'
+  CreditBatch: 'CreditBatch',
+  SiteSecret: 'SiteSecret'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -418,7 +419,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch"
+    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1384,6 +1385,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    SiteSecret: {
+      payload: Prisma.$SiteSecretPayload<ExtArgs>
+      fields: Prisma.SiteSecretFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SiteSecretFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SiteSecretFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>
+        }
+        findFirst: {
+          args: Prisma.SiteSecretFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SiteSecretFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>
+        }
+        findMany: {
+          args: Prisma.SiteSecretFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>[]
+        }
+        create: {
+          args: Prisma.SiteSecretCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>
+        }
+        createMany: {
+          args: Prisma.SiteSecretCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SiteSecretCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>[]
+        }
+        delete: {
+          args: Prisma.SiteSecretDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>
+        }
+        update: {
+          args: Prisma.SiteSecretUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>
+        }
+        deleteMany: {
+          args: Prisma.SiteSecretDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SiteSecretUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SiteSecretUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>[]
+        }
+        upsert: {
+          args: Prisma.SiteSecretUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SiteSecretPayload>
+        }
+        aggregate: {
+          args: Prisma.SiteSecretAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSiteSecret>
+        }
+        groupBy: {
+          args: Prisma.SiteSecretGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SiteSecretGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SiteSecretCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SiteSecretCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1603,6 +1678,15 @@ export const CreditBatchScalarFieldEnum = {
 } as const
 
 export type CreditBatchScalarFieldEnum = (typeof CreditBatchScalarFieldEnum)[keyof typeof CreditBatchScalarFieldEnum]
+
+
+export const SiteSecretScalarFieldEnum = {
+  name: 'name',
+  value: 'value',
+  createdAt: 'createdAt'
+} as const
+
+export type SiteSecretScalarFieldEnum = (typeof SiteSecretScalarFieldEnum)[keyof typeof SiteSecretScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1939,6 +2023,7 @@ export type GlobalOmitConfig = {
   news?: Prisma.NewsOmit
   clientAllow?: Prisma.ClientAllowOmit
   creditBatch?: Prisma.CreditBatchOmit
+  siteSecret?: Prisma.SiteSecretOmit
 }
 
 /* Types for Logging */

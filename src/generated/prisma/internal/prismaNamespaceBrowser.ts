@@ -61,7 +61,8 @@ export const ModelName = {
   FunVote: 'FunVote',
   News: 'News',
   ClientAllow: 'ClientAllow',
-  CreditBatch: 'CreditBatch'
+  CreditBatch: 'CreditBatch',
+  SiteSecret: 'SiteSecret'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -260,6 +261,15 @@ export const CreditBatchScalarFieldEnum = {
 } as const
 
 export type CreditBatchScalarFieldEnum = (typeof CreditBatchScalarFieldEnum)[keyof typeof CreditBatchScalarFieldEnum]
+
+
+export const SiteSecretScalarFieldEnum = {
+  name: 'name',
+  value: 'value',
+  createdAt: 'createdAt'
+} as const
+
+export type SiteSecretScalarFieldEnum = (typeof SiteSecretScalarFieldEnum)[keyof typeof SiteSecretScalarFieldEnum]
 
 
 export const SortOrder = {
