@@ -20,6 +20,11 @@
  *  8. writes the "HTTP announce" section of bench/RESULTS.md (other sections are kept).
  *
  * Raw runs stay in bench/out/ (git-ignored). Options: `npm run bench:announce -- --help`.
+ *
+ * `npm run bench:quick` (`--quick`) is the check for every change to the announce path: one
+ * round of fill, keep-alive and `Connection: close` announces against opentracker,
+ * bittorrent-tracker and this server, no profile or memory runs, RESULTS.md untouched, and the
+ * ratios per server CPU-second printed last. About three minutes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +42,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
 
 const HELP = `usage: npm run bench:announce -- [options]
+  --quick               what npm run bench:quick runs: --rounds 1 --tests fill,announce,close
+                        --only opentracker,bt-tracker,new-tracker --profile-duration 0
+                        --memory-peers 0 --no-results, and the ratios printed last (options
+                        given after it still win)
   --rounds N            bench.mjs rounds (target order rotated per round)          [2]
   --duration S          seconds per load run                                        [10]
   --tests LIST          bench.mjs tests                                             [fill,announce,close,mix]
@@ -59,8 +68,12 @@ const HELP = `usage: npm run bench:announce -- [options]
   --fixture-cmd CMD     loads the pools into DATA_DIR; {pools} is replaced          [npm run cli -- bench-fixture --pools {pools}]
   --port P              port of this server                                         [7000]`;
 
+const QUICK = ['--rounds', '1', '--tests', 'fill,announce,close', '--only', 'opentracker,bt-tracker,new-tracker', '--profile-duration', '0', '--memory-peers', '0', '--no-results'];
+const argv = process.argv.slice(2);
 const { values: opt } = parseArgs({
+  args: argv.includes('--quick') ? [...QUICK, ...argv] : argv,
   options: {
+    quick: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
     duration: { type: 'string', default: '10' },
     tests: { type: 'string', default: 'fill,announce,close,mix' },
@@ -715,7 +728,24 @@ async function main(): Promise<void> {
   const report: Report = { jsonl, summary, recs, profiles, memory, server1m: s1m, fixtureS, git: GIT, loadBefore: LOAD_BEFORE, loadAfter: loadavg(), date: new Date().toISOString() };
   writeFileSync(`${OUT}/report-${STAMP}.json`, `${JSON.stringify(report)}\n`);
   writeFileSync(`${OUT}/results-section-${STAMP}.md`, opt['no-results'] ? renderSection(report) : writeResults(report));
+  if (opt.quick) process.stdout.write(`\n${ratioLines(recs)}\n`);
   log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+}
+
+/** The quick check's last lines: this server per server CPU-second against the others, per test, medians over rounds. */
+function ratioLines(recs: Rec[]): string {
+  const perCpu = (test: string, target: string) => median(recs.filter((r) => r.test === test && r.target === target).map((r) => r.rps_per_server_core ?? NaN));
+  const lines = [`bench:quick on ${GIT}, load average before ${LOAD_BEFORE}, after ${loadavg()}`, '| test | new-tracker req per server CPU-s | opentracker | ratio | bt-tracker | ratio |', '|---|---:|---:|---:|---:|---:|'];
+  for (const [test, name] of [
+    ['announce', 'keep-alive'],
+    ['close', 'Connection: close'],
+  ] as const) {
+    const ours = perCpu(test, 'new-tracker');
+    const ot = perCpu(test, 'opentracker');
+    const bt = perCpu(test, 'bt-tracker');
+    lines.push(`| ${name} | ${fmt(ours)} | ${fmt(ot)} | ${fmt(ours / ot, 2)} | ${fmt(bt)} | ${fmt(ours / bt, 2)} |`);
+  }
+  return lines.join('\n');
 }
 
 await main();

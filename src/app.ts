@@ -102,6 +102,8 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
     { swarmTotals: () => swarm.totals(), flushLagSeconds: () => flusher.lagMs() / 1000, pendingCredit: () => flusher.pendingEntries() },
     { defaultMetrics: config.env !== 'test' },
   );
+  const suspicions = createSuspicionLog({ db, events, metrics, logger, nowMs: now });
+  flusher.alsoWrite = () => suspicions.flush();
   const tracker: TrackerDeps = {
     users,
     torrents,
@@ -111,7 +113,7 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
     clock,
     rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour, maxUploadRate: config.tracker.maxUploadRate, revokeLeechRate: config.tracker.revokeLeechRate },
     announceRateLimit: config.tracker.announceRateLimit,
-    onSuspicious: createSuspicionLog({ db, events, metrics, logger, nowMs: now }),
+    onSuspicious: suspicions.record,
     limiter: redisStore ? redisAnnounceLimiter(redisStore.redis, config.tracker.announceRateLimit, config.redisPrefix) : memoryAnnounceLimiter(config.tracker.announceRateLimit),
   };
   const clientIp = createClientIpResolver(config.trustProxy);

@@ -192,6 +192,11 @@ export class AccountingFlusher {
    * `userIds` is the written chunk's own column (never changed afterwards), not a copy.
    */
   onFlushed?: (flushed: { userIds: Iterable<number>; completions: Array<{ id: number; completed: number }> }) => void;
+  /**
+   * Other counts kept in memory on the announce path and written at each flush, after the credit
+   * (suspicion-log.ts); must not throw (it keeps what it could not write).
+   */
+  alsoWrite?: () => Promise<void>;
 
   constructor(private readonly deps: FlushDeps) {}
 
@@ -217,9 +222,11 @@ export class AccountingFlusher {
   /** Writes everything pending; concurrent calls share one write. */
   flush(): Promise<FlushResult> {
     if (this.running) return this.running.then(() => this.flush());
-    this.running = this.flushOnce().finally(() => {
-      this.running = null;
-    });
+    this.running = this.flushOnce()
+      .finally(() => this.alsoWrite?.())
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 

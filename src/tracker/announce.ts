@@ -6,6 +6,7 @@
  */
 import { computeCredit, type CreditRules } from '../accounting/deltas.ts';
 import type { Ledger } from '../accounting/ledger.ts';
+import type { SuspicionRecorder } from '../accounting/suspicion-log.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
 import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
 import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH } from '../cache/passkey-index.ts';
@@ -31,16 +32,7 @@ export interface TrackerDeps {
   /** Called after a swarm changed (subscriptions coalesce these). */
   onSwarmChange?: (torrent: CachedTorrent) => void;
   /** Called when an announce's reported upload was not credited in full (metrics, staff log). */
-  onSuspicious?: (s: SuspiciousAnnounce) => void;
-}
-
-export interface SuspiciousAnnounce {
-  userId: number;
-  torrentId: number;
-  /** SUSPICION_* bits of accounting/deltas.ts. */
-  suspicion: number;
-  /** The `uploaded` counter the client reported. */
-  reportedUploaded: number;
+  onSuspicious?: SuspicionRecorder;
 }
 
 export interface PeerInput {
@@ -168,7 +160,7 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
       ...deps.rules,
     };
     return swarm.announce(peer, want, credit).then((result) => {
-      if (result.suspicion) deps.onSuspicious?.({ userId: user.id, torrentId: torrent.id, suspicion: result.suspicion, reportedUploaded: input.uploaded });
+      if (result.suspicion) deps.onSuspicious?.(user.id, torrent.id, result.suspicion, input.uploaded);
       return finish(deps, torrent, result);
     });
   }
@@ -192,7 +184,7 @@ function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
     deps.rules,
   );
   deps.ledger.append(user.id, torrent.id, c, now);
-  if (c.suspicion !== 0) deps.onSuspicious?.({ userId: user.id, torrentId: torrent.id, suspicion: c.suspicion, reportedUploaded: input.uploaded });
+  if (c.suspicion !== 0) deps.onSuspicious?.(user.id, torrent.id, c.suspicion, input.uploaded);
   return finish(deps, torrent, result);
 }
 

@@ -216,6 +216,8 @@ describe.each(swarmBackends)('transfer accounting over HTTP announces (%s swarm 
       expect(1024 * GiB).toBeGreaterThan(revokeRate * 60);
       expect(failureOf(await announce(t.url, { ...base, uploaded: 1024 * GiB }))).toBeUndefined();
       expect(await suspicious('impossible_speed')).toBe(flagged + 1);
+      // Rows and the revocation are written with the credit, at the flush.
+      await t.app.ctx.flusher.flush();
       const other = await aTorrent(t.db, s.id);
       await expect
         .poll(async () => failureOf(await announce(t.url, { passkey: s.passkey, infoHash: other.hashBytes, peerId: aPeerId(), left: 10, event: 'started' })), { timeout: 5000 })
