@@ -39,7 +39,7 @@ describe('suspicion log', () => {
       const events = createLocalEventBus();
       const published: DomainEvent[] = [];
       events.subscribe((e) => published.push(e));
-      const metrics = createMetrics({ swarmTotals: async () => ({ swarms: 0, peers: 0, seeders: 0, leechers: 0 }), flushLagSeconds: () => 0, pendingCredit: () => 0 }, { defaultMetrics: false });
+      const metrics = createMetrics({ swarmTotals: () => Promise.resolve({ swarms: 0, peers: 0, seeders: 0, leechers: 0 }), flushLagSeconds: () => 0, pendingCredit: () => 0 }, { defaultMetrics: false });
       const { lines, logger } = captureLogs();
       const log = createSuspicionLog({ db: t.db, events, metrics, logger, nowMs: () => now });
 
@@ -107,7 +107,7 @@ describe('suspicion log', () => {
       const u = await aUser(t.db);
       const gone = await aUser(t.db);
       const tor = await aTorrent(t.db, owner.id);
-      const metrics = createMetrics({ swarmTotals: async () => ({ swarms: 0, peers: 0, seeders: 0, leechers: 0 }), flushLagSeconds: () => 0, pendingCredit: () => 0 }, { defaultMetrics: false });
+      const metrics = createMetrics({ swarmTotals: () => Promise.resolve({ swarms: 0, peers: 0, seeders: 0, leechers: 0 }), flushLagSeconds: () => 0, pendingCredit: () => 0 }, { defaultMetrics: false });
       const { lines, logger } = captureLogs();
       const log = createSuspicionLog({ db: t.db, events: createLocalEventBus(), metrics, logger, nowMs: () => Date.UTC(2026, 11, 7, 10) });
       log.record(u.id, tor.id, SUSPICION_SPEED, 1);
