@@ -62,6 +62,8 @@ export const envSchema = z.object({
   ACCOUNTING_FLUSH_INTERVAL_MS: int(100, 600000).default(5000).describe('How often transfer accounting is written to the database, milliseconds'),
   BONUS_PER_SEED_HOUR: z.coerce.number().min(0).max(1e6).default(1).describe('Bonus points per hour of seeding one torrent'),
   BONUS_GIFT_TAX: z.coerce.number().min(0).max(1).default(0.1).describe('Share of a bonus gift withheld as tax (0..1); the uploader receives the rest'),
+  FEED_RATE_LIMIT: int(1, 100000).default(60).describe('RSS, Torznab and passkey .torrent requests per minute per passkey (or per address for unknown keys) before HTTP 429'),
+  FEED_TITLE: z.string().min(1).max(100).optional().describe('Site name in the RSS and Torznab feeds (default: the PUBLIC_URL host)'),
   GRAPHIQL: bool.optional().describe('Serve GraphiQL at /graphql (default: on outside production)'),
   WORKERS: int(1, 256).default(1).describe('Server processes to run (needs REDIS_URL when > 1)'),
   PERF_PROBE: bool.default(false).describe('Serve GET /__perf (peer and torrent counts, memory) for the load harness in bench/; keep off in production'),
@@ -70,7 +72,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Prefixes we own: a variable with one of them that is not declared above is a typo. */
-const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_', 'PGLITE_'];
+const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_', 'PGLITE_', 'FEED_'];
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -106,6 +108,7 @@ export interface Config {
     announceAliases: string[];
   };
   accounting: { flushIntervalMs: number; bonusPerSeedHour: number; giftTax: number };
+  feeds: { rateLimit: number; title: string };
   graphiql: boolean;
   workers: number;
   perfProbe: boolean;
@@ -190,6 +193,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
       announceAliases: e.TRACKER_ANNOUNCE_ALIASES.split(',').map((s) => s.trim()).filter((s) => s.startsWith('/')),
     },
     accounting: { flushIntervalMs: e.ACCOUNTING_FLUSH_INTERVAL_MS, bonusPerSeedHour: e.BONUS_PER_SEED_HOUR, giftTax: e.BONUS_GIFT_TAX },
+    feeds: { rateLimit: e.FEED_RATE_LIMIT, title: e.FEED_TITLE ?? new URL(publicUrl).host },
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     workers: e.WORKERS,
     perfProbe: e.PERF_PROBE,

@@ -6,14 +6,15 @@
  * `. _ -` and brackets read as spaces, as scene names use them) and the description (weight D),
  * `simple` configuration (no stemming: names are not prose in one language), every word of the
  * query matched as a prefix. Input never reaches SQL text: words are reduced to letters and
- * digits and bound as parameters; sort columns come from a fixed map.
+ * digits and bound as parameters; sort columns come from a fixed map. `catalogWhere` is the
+ * filter alone, which the feeds (src/feeds) select their own columns with.
  */
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 
 export type SortField = 'CREATED' | 'SEEDERS' | 'LEECHERS' | 'SIZE' | 'COMPLETED' | 'NAME' | 'RELEVANCE';
 export type SortDirection = 'ASC' | 'DESC';
 
-export interface CatalogQuery {
+export interface CatalogQuery extends CatalogFilters {
   search: string | null;
   categorySlug: string | null;
   uploaderId: number | null;
@@ -58,15 +59,46 @@ export function escapeLikePattern(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-export async function findCatalogPage(prisma: PrismaClient, q: CatalogQuery): Promise<CatalogPage> {
+/** What narrows the catalogue besides the text search (the feeds' Torznab filters). */
+export interface CatalogFilters {
+  /** Site category ids; with `uncategorised`, torrents without a category too. */
+  categories?: { ids: number[]; uncategorised: boolean } | null;
+  imdbId?: number | null;
+  tmdbId?: number | null;
+  tvdbId?: number | null;
+  /** A case-insensitive regular expression the name must match (feeds/episodes.ts). */
+  namePattern?: string | null;
+}
+
+export interface CatalogWhere {
+  join: Prisma.Sql;
+  where: Prisma.Sql;
+  /** The text search's rank, when there is one. */
+  rank: Prisma.Sql | null;
+  searching: boolean;
+}
+
+/** The FROM joins and WHERE clause of a catalogue query (null: nothing can match). */
+export function catalogWhere(q: Pick<CatalogQuery, 'search' | 'categorySlug' | 'uploaderId' | 'statuses'> & CatalogFilters): CatalogWhere | null {
   const statuses = q.statuses.filter((s) => STATUSES.has(s)).map((s) => `'${s}'`);
-  if (statuses.length === 0) return { ids: [], total: 0 };
+  if (statuses.length === 0) return null;
   const conditions: Prisma.Sql[] = [Prisma.raw(`t."status" IN (${statuses.join(', ')})`)];
   let join = Prisma.empty;
   if (q.categorySlug !== null) {
     join = Prisma.sql`JOIN "categories" c ON c."id" = t."category_id"`;
     conditions.push(Prisma.sql`c."slug" = ${q.categorySlug}`);
   }
+  if (q.categories) {
+    const { ids, uncategorised } = q.categories;
+    if (ids.length === 0 && !uncategorised) return null;
+    const inList = ids.length > 0 ? Prisma.sql`t."category_id" IN (${Prisma.join(ids)})` : null;
+    if (inList && uncategorised) conditions.push(Prisma.sql`(${inList} OR t."category_id" IS NULL)`);
+    else conditions.push(inList ?? Prisma.sql`t."category_id" IS NULL`);
+  }
+  if (q.imdbId != null) conditions.push(Prisma.sql`t."imdb_id" = ${q.imdbId}`);
+  if (q.tmdbId != null) conditions.push(Prisma.sql`t."tmdb_id" = ${q.tmdbId}`);
+  if (q.tvdbId != null) conditions.push(Prisma.sql`t."tvdb_id" = ${q.tvdbId}`);
+  if (q.namePattern != null) conditions.push(Prisma.sql`t."name" ~* ${q.namePattern}`);
   if (q.uploaderId !== null) conditions.push(Prisma.sql`t."uploader_id" = ${q.uploaderId} AND t."anonymous" = false`);
   let rank: Prisma.Sql | null = null;
   const search = q.search?.trim() ?? '';
@@ -81,11 +113,17 @@ export async function findCatalogPage(prisma: PrismaClient, q: CatalogQuery): Pr
       conditions.push(Prisma.sql`t."name" ILIKE ${`%${escapeLikePattern(search.slice(0, 64))}%`} ESCAPE '\\'`);
     }
   }
+  return { join, where: Prisma.join(conditions, ' AND '), rank, searching: search !== '' };
+}
+
+export async function findCatalogPage(prisma: PrismaClient, q: CatalogQuery): Promise<CatalogPage> {
+  const built = catalogWhere(q);
+  if (!built) return { ids: [], total: 0 };
+  const { join, where, rank } = built;
   const dir = Prisma.raw(q.direction === 'ASC' ? 'ASC' : 'DESC');
   const order =
     q.sort === 'RELEVANCE' ? (rank ? Prisma.sql`${rank} ${dir}, t."id" DESC` : Prisma.sql`t."created_at" DESC, t."id" DESC`) : Prisma.sql`${COLUMNS[q.sort]} ${dir}, t."id" ${dir}`;
-  const where = Prisma.join(conditions, ' AND ');
-  if (search === '') {
+  if (!built.searching) {
     // Browsing: the page walks an index (status, created_at) and stops at LIMIT; a window
     // count would visit every row of the catalogue, so the total is its own query.
     const [page, counted] = await Promise.all([

@@ -1,5 +1,5 @@
 /**
- * Request rate limits for the APIs (GraphQL, and through it REST and jsonapi): one limiter per
+ * Request rate limits for the APIs (GraphQL, and through it REST and jsonapi; the feeds): one limiter per
  * class of operation, keyed by user id when signed in and by client IP otherwise (IPv6 by its
  * /64). Backed by rate-limiter-flexible; the store is injected so that Redis can replace the
  * in-process memory store when several processes serve one site.
@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-export type LimitClass = 'read' | 'write' | 'auth';
+export type LimitClass = 'read' | 'write' | 'auth' | 'feed';
 
 export interface LimitRule {
   points: number;
@@ -15,11 +15,12 @@ export interface LimitRule {
   duration: number;
 }
 
-/** From the contract: read 100/min, write 10/min, auth 5 per 5 min. */
+/** From the contract: read 100/min, write 10/min, auth 5 per 5 min; feeds per passkey (FEED_RATE_LIMIT). */
 export const DEFAULT_LIMITS: Record<LimitClass, LimitRule> = {
   read: { points: 100, duration: 60 },
   write: { points: 10, duration: 60 },
   auth: { points: 5, duration: 300 },
+  feed: { points: 60, duration: 60 },
 };
 
 export class RateLimited extends Error {
@@ -60,7 +61,7 @@ export function redisLimiterFactory(redis: Redis, prefix: string): LimiterFactor
 export function createRateLimits(options: { rules?: Partial<Record<LimitClass, LimitRule>>; factory?: LimiterFactory } = {}): RateLimits {
   const factory = options.factory ?? memoryLimiterFactory;
   const limiters = new Map<LimitClass, RateLimiterAbstract>();
-  for (const name of ['read', 'write', 'auth'] as const) limiters.set(name, factory(name, options.rules?.[name] ?? DEFAULT_LIMITS[name]));
+  for (const name of ['read', 'write', 'auth', 'feed'] as const) limiters.set(name, factory(name, options.rules?.[name] ?? DEFAULT_LIMITS[name]));
   return {
     consume: async (limit, key, points = 1) => {
       const limiter = limiters.get(limit) as RateLimiterAbstract;

@@ -1,6 +1,6 @@
 /**
- * Domain events that keep the in-memory caches (users, passkeys, torrents, client allow-list)
- * fresh. Whoever writes such a row publishes the event after the write commits; in a
+ * Domain events that keep the in-memory caches (users, passkeys, torrents, client allow-list,
+ * the feeds' categories) fresh. Whoever writes such a row publishes the event after the write commits; in a
  * multi-process deployment the bus is bridged over Redis so every process sees it.
  */
 import { EventEmitter } from 'node:events';
@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 export type DomainEvent =
   | { type: 'user.changed'; userId: number }
   | { type: 'torrent.changed'; torrentId: number }
-  | { type: 'clients.changed' };
+  | { type: 'clients.changed' }
+  | { type: 'categories.changed' };
 
 export interface EventBus {
   publish(event: DomainEvent): void;

@@ -18,6 +18,7 @@ const message = z.object({
     z.object({ type: z.literal('user.changed'), userId: z.number().int() }),
     z.object({ type: z.literal('torrent.changed'), torrentId: z.number().int() }),
     z.object({ type: z.literal('clients.changed') }),
+    z.object({ type: z.literal('categories.changed') }),
   ]),
 });
 

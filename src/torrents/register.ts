@@ -18,6 +18,10 @@ export interface RegisterInput {
   description?: string | null;
   categoryId?: number | null;
   anonymous?: boolean;
+  /** External ids (IMDb as its number). */
+  imdbId?: number | null;
+  tmdbId?: number | null;
+  tvdbId?: number | null;
   /** The site's source tag (written into info.source). */
   source: string;
 }
@@ -84,6 +88,9 @@ export async function registerTorrent(prisma: PrismaClient, events: EventBus, in
         uploaderId: input.uploaderId,
         anonymous: input.anonymous ?? false,
         categoryId: input.categoryId ?? null,
+        imdbId: input.imdbId ?? null,
+        tmdbId: input.tmdbId ?? null,
+        tvdbId: input.tvdbId ?? null,
       },
       select: { id: true },
     });

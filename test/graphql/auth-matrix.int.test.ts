@@ -48,6 +48,9 @@ const MATRIX: Array<[string, string, Outcome[]]> = [
   ['postNews', 'mutation { postNews(input: { title: "", body: "" }) { id } }', [U, F, F, F, ok]],
   ['createInvite', 'mutation { createInvite { code } }', [U, ok, ok, ok, ok]],
   ['createCategory', 'mutation { createCategory(input: { slug: "BAD SLUG", name: "" }) { id } }', [U, F, F, F, ok]],
+  ['setCategoryNewznab', 'mutation { setCategoryNewznab(id: "999999", newznabId: 5040) { id } }', [U, F, F, ok, ok]],
+  ['newznabCategories', '{ newznabCategories { id } }', [ok, ok, ok, ok, ok]],
+  ['feed URLs', '{ me { rssUrl torznabUrl } }', [U, ok, ok, ok, ok]],
   // Last: it revokes every member's token.
   ['logout', 'mutation { logout }', [U, ok, ok, ok, ok]],
 ];

@@ -16,15 +16,16 @@ import { createUser, normaliseUsername } from '../../users/accounts.ts';
 import { UsageError, type Command } from '../command.ts';
 import { seededRandom } from '../../shared/seeded-random.ts';
 
-const CATEGORIES: [slug: string, name: string][] = [
-  ['movies', 'Movies'],
-  ['tv', 'TV'],
-  ['music', 'Music'],
-  ['software', 'Software'],
-  ['games', 'Games'],
-  ['books', 'Books'],
-  ['anime', 'Anime'],
-  ['other', 'Other'],
+/** Slug, name and the standard newznab category the feeds report (src/feeds/newznab.ts). */
+const CATEGORIES: [slug: string, name: string, newznabId: number][] = [
+  ['movies', 'Movies', 2040],
+  ['tv', 'TV', 5040],
+  ['music', 'Music', 3040],
+  ['software', 'Software', 4000],
+  ['games', 'Games', 4050],
+  ['books', 'Books', 7020],
+  ['anime', 'Anime', 5070],
+  ['other', 'Other', 8000],
 ];
 
 const USERS: [name: string, role: Role][] = [
@@ -90,11 +91,13 @@ function progress(total: number, title: string, out: (line: string) => void): Pr
 
 export function demoTorrent(i: number): { name: string; category: string; bytes: Buffer; promotion: PromotionPreset } {
   const r = seededRandom(1000 + i);
-  const category = (CATEGORIES[i % CATEGORIES.length] as [string, string])[0];
+  const category = (CATEGORIES[i % CATEGORIES.length] as [string, string, number])[0];
   const kind = KIND[category] as (typeof KIND)[string];
   const title = `${pick(r, ADJECTIVES)} ${pick(r, NOUNS)}`;
   const year = 1990 + Math.floor(r() * 36);
-  const name = `${title.replace(/ /g, '.')}.${year}.${category.toUpperCase()}-${i + 1}`;
+  // Episodes get scene-style SxxEyy names, which the feeds' tvsearch season/ep filters read.
+  const episode = category === 'tv' || category === 'anime' ? `.S0${1 + (i % 3)}E${String(1 + (i % 12)).padStart(2, '0')}` : '';
+  const name = `${title.replace(/ /g, '.')}${episode}.${year}.${category.toUpperCase()}-${i + 1}`;
   const count = kind.files[0] + Math.floor(r() * (kind.files[1] - kind.files[0] + 1));
   const total = kind.sizes[0] + r() * (kind.sizes[1] - kind.sizes[0]);
   const pieceLength = total > 4e9 ? 1 << 24 : total > 5e8 ? 1 << 22 : 1 << 18;
@@ -122,8 +125,9 @@ export const seedDemo: Command = {
     const events = createLocalEventBus();
 
     const categoryIds = new Map<string, number>();
-    for (const [i, [slug, name]] of CATEGORIES.entries()) {
-      const c = await prisma.category.upsert({ where: { slug }, create: { slug, name, sortIndex: i }, update: {} });
+    for (const [i, [slug, name, newznabId]] of CATEGORIES.entries()) {
+      const c = await prisma.category.upsert({ where: { slug }, create: { slug, name, sortIndex: i, newznabId }, update: {} });
+      if (c.newznabId === null) await prisma.category.update({ where: { id: c.id }, data: { newznabId } });
       categoryIds.set(slug, c.id);
     }
     out(`categories: ${CATEGORIES.map(([s]) => s).join(', ')}`);

@@ -12,11 +12,12 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { TorrentStatus } from '../../generated/prisma/enums.ts';
 import type { Torrent } from '../../generated/prisma/client.ts';
-import { hasRole, type Viewer } from '../../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { badInput, forbidden, notFound, unauthorized } from '../errors.ts';
 import { announceUrlFor, buildDownload } from '../../torrents/download.ts';
+import { canSee, isStaff } from '../../torrents/visibility.ts';
+import { formatImdbId, parseImdbId, parsePositiveId } from '../../torrents/external-ids.ts';
 import { boundedInt, parseId, parseOptionalId, requireViewer, torrentChanged } from '../guards.ts';
 import { UserRef } from './user.ts';
 import { findCatalogPage, type SortDirection, type SortField } from '../torrent-search.ts';
@@ -44,17 +45,7 @@ const TorrentSortFieldEnum = builder.enumType('TorrentSortField', {
 });
 const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 
-export function isStaff(viewer: Viewer | null): boolean {
-  return viewer !== null && hasRole(viewer.role, 'MODERATOR');
-}
-
-/** Whether the viewer may see a torrent with this status and uploader. */
-export function canSee(viewer: Viewer | null, t: { status: TorrentStatus; uploaderId: number }): boolean {
-  if (viewer === null) return false;
-  if (t.status === 'ACTIVE') return true;
-  if (isStaff(viewer)) return true;
-  return t.status === 'PENDING' && t.uploaderId === viewer.id;
-}
+export { canSee, isStaff } from '../../torrents/visibility.ts';
 
 interface FileEntry {
   path: string;
@@ -205,6 +196,9 @@ export const TorrentRef = builder.prismaObject('Torrent', {
       select: FACTOR_COLUMNS,
       resolve: (row, _a, ctx) => factorEnd(row.uploadPercent, row.uploadPercentUntil, ctx.app.clock.now()),
     }),
+    imdbId: t.string({ nullable: true, description: 'IMDb id (tt0944947)', select: { imdbId: true }, resolve: (row) => (row.imdbId === null ? null : formatImdbId(row.imdbId)) }),
+    tmdbId: t.exposeInt('tmdbId', { nullable: true, description: 'TMDB id' }),
+    tvdbId: t.exposeInt('tvdbId', { nullable: true, description: 'TVDB id' }),
     files: t.field({ type: [TorrentFile], select: { files: true }, resolve: (row) => fileList(row.files).map((f) => ({ path: f.path, size: BigInt(f.size) })) }),
     fileTree: t.field({
       type: 'JSON',
@@ -407,6 +401,9 @@ builder.queryField('torrents', (t) =>
     args: {
       search: t.arg.string(),
       category: t.arg.string({ description: 'Category slug' }),
+      imdbId: t.arg.string({ description: 'IMDb id, with or without tt' }),
+      tmdbId: t.arg.int(),
+      tvdbId: t.arg.int(),
       uploader: t.arg.id(),
       status: t.arg({ type: TorrentStatusEnum, description: 'Staff only; default ACTIVE' }),
       orderBy: t.arg({ type: TorrentSortFieldEnum }),
@@ -427,6 +424,7 @@ builder.queryField('torrents', (t) =>
       const direction: SortDirection = args.direction ?? (sort === 'NAME' ? 'ASC' : 'DESC');
       const page = await findCatalogPage(ctx.prisma, {
         search: args.search ?? null,
+        ...externalIds(args),
         categorySlug: args.category ?? null,
         uploaderId: parseOptionalId(args.uploader, 'uploader'),
         statuses: [args.status ?? 'ACTIVE'],
@@ -456,8 +454,28 @@ const UpdateTorrentInput = builder.inputType('UpdateTorrentInput', {
     description: t.string(),
     categoryId: t.id({ description: 'null removes the category' }),
     anonymous: t.boolean(),
+    imdbId: t.string({ description: 'IMDb id (tt0944947 or 0944947); null removes it' }),
+    tmdbId: t.int({ description: 'TMDB id; null removes it' }),
+    tvdbId: t.int({ description: 'TVDB id; null removes it' }),
   }),
 });
+
+/** External ids from GraphQL input: undefined = not given, null = none; anything malformed is BAD_USER_INPUT. */
+export function externalIds(input: { imdbId?: string | null; tmdbId?: number | null; tvdbId?: number | null }): { imdbId?: number | null; tmdbId?: number | null; tvdbId?: number | null } {
+  const out: { imdbId?: number | null; tmdbId?: number | null; tvdbId?: number | null } = {};
+  if (input.imdbId !== undefined) {
+    out.imdbId = input.imdbId === null ? null : parseImdbId(input.imdbId);
+    if (out.imdbId === null && input.imdbId !== null) throw badInput('imdbId must be an IMDb id (tt0944947 or 0944947)');
+  }
+  for (const key of ['tmdbId', 'tvdbId'] as const) {
+    const value = input[key];
+    if (value === undefined) continue;
+    const id = value === null ? null : parsePositiveId(value);
+    if (id === null && value !== null) throw badInput(`${key} must be a positive integer`);
+    out[key] = id;
+  }
+  return out;
+}
 
 async function editableTorrent(ctx: GraphQLContext, id: number) {
   const viewer = requireViewer(ctx);
@@ -473,10 +491,10 @@ builder.mutationFields((t) => ({
     type: 'Torrent',
     authScopes: { user: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTorrentInput, required: true }) },
-    description: 'Edits name, description, category or anonymity (uploader or staff)',
+    description: 'Edits name, description, category, anonymity or external ids (uploader or staff)',
     resolve: async (query, _root, { id, input }, ctx) => {
       const row = await editableTorrent(ctx, parseId(id));
-      const data: { name?: string; description?: string; categoryId?: number | null; anonymous?: boolean } = {};
+      const data: { name?: string; description?: string; categoryId?: number | null; anonymous?: boolean; imdbId?: number | null; tmdbId?: number | null; tvdbId?: number | null } = externalIds(input);
       if (input.name != null) {
         const name = input.name.trim();
         if (name.length < 1 || name.length > 255) throw badInput('name must be 1-255 characters');

@@ -10,6 +10,7 @@ import { sourceTagFor } from '../../torrents/source.ts';
 import { builder } from '../builder.ts';
 import { badInput } from '../errors.ts';
 import { parseOptionalId, requireViewer, torrentChanged } from '../guards.ts';
+import { externalIds } from './torrent.ts';
 
 const UploadTorrentInput = builder.inputType('UploadTorrentInput', {
   fields: (t) => ({
@@ -18,6 +19,9 @@ const UploadTorrentInput = builder.inputType('UploadTorrentInput', {
     categoryId: t.id(),
     description: t.string(),
     anonymous: t.boolean({ defaultValue: false }),
+    imdbId: t.string({ description: 'IMDb id (tt0944947 or 0944947)' }),
+    tmdbId: t.int({ description: 'TMDB id' }),
+    tvdbId: t.int({ description: 'TVDB id' }),
   }),
 });
 
@@ -40,6 +44,7 @@ builder.mutationField('uploadTorrent', (t) =>
         description: input.description ?? null,
         categoryId: parseOptionalId(input.categoryId, 'categoryId'),
         anonymous: input.anonymous ?? false,
+        ...externalIds(input),
         source: sourceTagFor(ctx.app.config.publicUrl),
       });
       await torrentChanged(ctx, registered.id);

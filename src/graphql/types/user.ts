@@ -62,6 +62,17 @@ export const UserRef = builder.prismaObject('User', {
     lastAnnounceAt: t.expose('lastAnnounceAt', { type: 'DateTime', nullable: true }),
     // Private fields: the user themself, or staff.
     passkey: t.exposeString('passkey', { authScopes: (u) => ({ ownerOf: u.id }) }),
+    rssUrl: t.string({
+      description: 'Your RSS feed (qBittorrent, autobrr): the newest torrents, each with a download URL carrying your passkey. Resetting the passkey replaces it',
+      authScopes: (u) => ({ ownerOf: u.id }),
+      select: { passkey: true },
+      resolve: (u, _a, ctx) => `${ctx.app.config.publicUrl}/rss?passkey=${u.passkey}`,
+    }),
+    torznabUrl: t.string({
+      description: 'Torznab indexer URL for Prowlarr, Sonarr, Radarr and autobrr ("Generic Torznab": API path /api, API key = your passkey)',
+      authScopes: (u) => ({ ownerOf: u.id }),
+      resolve: (_u, _a, ctx) => `${ctx.app.config.publicUrl}/torznab`,
+    }),
     email: t.exposeString('email', { nullable: true, authScopes: (u) => ({ ownerOf: u.id, moderator: true }) }),
     status: t.expose('status', { type: UserStatusEnum, authScopes: (u) => ({ ownerOf: u.id, moderator: true }) }),
     canLeech: t.exposeBoolean('canLeech', { authScopes: (u) => ({ ownerOf: u.id, moderator: true }) }),

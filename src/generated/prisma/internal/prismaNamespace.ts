@@ -1538,7 +1538,8 @@ export const CategoryScalarFieldEnum = {
   id: 'id',
   slug: 'slug',
   name: 'name',
-  sortIndex: 'sortIndex'
+  sortIndex: 'sortIndex',
+  newznabId: 'newznabId'
 } as const
 
 export type CategoryScalarFieldEnum = (typeof CategoryScalarFieldEnum)[keyof typeof CategoryScalarFieldEnum]
@@ -1566,6 +1567,9 @@ export const TorrentScalarFieldEnum = {
   anonymous: 'anonymous',
   status: 'status',
   categoryId: 'categoryId',
+  imdbId: 'imdbId',
+  tmdbId: 'tmdbId',
+  tvdbId: 'tvdbId',
   seeders: 'seeders',
   leechers: 'leechers',
   timesCompleted: 'timesCompleted',

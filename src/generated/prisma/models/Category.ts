@@ -29,11 +29,13 @@ export type AggregateCategory = {
 export type CategoryAvgAggregateOutputType = {
   id: number | null
   sortIndex: number | null
+  newznabId: number | null
 }
 
 export type CategorySumAggregateOutputType = {
   id: number | null
   sortIndex: number | null
+  newznabId: number | null
 }
 
 export type CategoryMinAggregateOutputType = {
@@ -41,6 +43,7 @@ export type CategoryMinAggregateOutputType = {
   slug: string | null
   name: string | null
   sortIndex: number | null
+  newznabId: number | null
 }
 
 export type CategoryMaxAggregateOutputType = {
@@ -48,6 +51,7 @@ export type CategoryMaxAggregateOutputType = {
   slug: string | null
   name: string | null
   sortIndex: number | null
+  newznabId: number | null
 }
 
 export type CategoryCountAggregateOutputType = {
@@ -55,6 +59,7 @@ export type CategoryCountAggregateOutputType = {
   slug: number
   name: number
   sortIndex: number
+  newznabId: number
   _all: number
 }
 
@@ -62,11 +67,13 @@ export type CategoryCountAggregateOutputType = {
 export type CategoryAvgAggregateInputType = {
   id?: true
   sortIndex?: true
+  newznabId?: true
 }
 
 export type CategorySumAggregateInputType = {
   id?: true
   sortIndex?: true
+  newznabId?: true
 }
 
 export type CategoryMinAggregateInputType = {
@@ -74,6 +81,7 @@ export type CategoryMinAggregateInputType = {
   slug?: true
   name?: true
   sortIndex?: true
+  newznabId?: true
 }
 
 export type CategoryMaxAggregateInputType = {
@@ -81,6 +89,7 @@ export type CategoryMaxAggregateInputType = {
   slug?: true
   name?: true
   sortIndex?: true
+  newznabId?: true
 }
 
 export type CategoryCountAggregateInputType = {
@@ -88,6 +97,7 @@ export type CategoryCountAggregateInputType = {
   slug?: true
   name?: true
   sortIndex?: true
+  newznabId?: true
   _all?: true
 }
 
@@ -182,6 +192,7 @@ export type CategoryGroupByOutputType = {
   slug: string
   name: string
   sortIndex: number
+  newznabId: number | null
   _count: CategoryCountAggregateOutputType | null
   _avg: CategoryAvgAggregateOutputType | null
   _sum: CategorySumAggregateOutputType | null
@@ -212,6 +223,7 @@ export type CategoryWhereInput = {
   slug?: Prisma.StringFilter<"Category"> | string
   name?: Prisma.StringFilter<"Category"> | string
   sortIndex?: Prisma.IntFilter<"Category"> | number
+  newznabId?: Prisma.IntNullableFilter<"Category"> | number | null
   torrents?: Prisma.TorrentListRelationFilter
 }
 
@@ -220,6 +232,7 @@ export type CategoryOrderByWithRelationInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrderInput | Prisma.SortOrder
   torrents?: Prisma.TorrentOrderByRelationAggregateInput
 }
 
@@ -231,6 +244,7 @@ export type CategoryWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.CategoryWhereInput | Prisma.CategoryWhereInput[]
   name?: Prisma.StringFilter<"Category"> | string
   sortIndex?: Prisma.IntFilter<"Category"> | number
+  newznabId?: Prisma.IntNullableFilter<"Category"> | number | null
   torrents?: Prisma.TorrentListRelationFilter
 }, "id" | "slug">
 
@@ -239,6 +253,7 @@ export type CategoryOrderByWithAggregationInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.CategoryCountOrderByAggregateInput
   _avg?: Prisma.CategoryAvgOrderByAggregateInput
   _max?: Prisma.CategoryMaxOrderByAggregateInput
@@ -254,12 +269,14 @@ export type CategoryScalarWhereWithAggregatesInput = {
   slug?: Prisma.StringWithAggregatesFilter<"Category"> | string
   name?: Prisma.StringWithAggregatesFilter<"Category"> | string
   sortIndex?: Prisma.IntWithAggregatesFilter<"Category"> | number
+  newznabId?: Prisma.IntNullableWithAggregatesFilter<"Category"> | number | null
 }
 
 export type CategoryCreateInput = {
   slug: string
   name: string
   sortIndex?: number
+  newznabId?: number | null
   torrents?: Prisma.TorrentCreateNestedManyWithoutCategoryInput
 }
 
@@ -268,6 +285,7 @@ export type CategoryUncheckedCreateInput = {
   slug: string
   name: string
   sortIndex?: number
+  newznabId?: number | null
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutCategoryInput
 }
 
@@ -275,6 +293,7 @@ export type CategoryUpdateInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   sortIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  newznabId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   torrents?: Prisma.TorrentUpdateManyWithoutCategoryNestedInput
 }
 
@@ -283,6 +302,7 @@ export type CategoryUncheckedUpdateInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   sortIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  newznabId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutCategoryNestedInput
 }
 
@@ -291,12 +311,14 @@ export type CategoryCreateManyInput = {
   slug: string
   name: string
   sortIndex?: number
+  newznabId?: number | null
 }
 
 export type CategoryUpdateManyMutationInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   sortIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  newznabId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type CategoryUncheckedUpdateManyInput = {
@@ -304,6 +326,7 @@ export type CategoryUncheckedUpdateManyInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   sortIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  newznabId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type CategoryCountOrderByAggregateInput = {
@@ -311,11 +334,13 @@ export type CategoryCountOrderByAggregateInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrder
 }
 
 export type CategoryAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrder
 }
 
 export type CategoryMaxOrderByAggregateInput = {
@@ -323,6 +348,7 @@ export type CategoryMaxOrderByAggregateInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrder
 }
 
 export type CategoryMinOrderByAggregateInput = {
@@ -330,11 +356,13 @@ export type CategoryMinOrderByAggregateInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrder
 }
 
 export type CategorySumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   sortIndex?: Prisma.SortOrder
+  newznabId?: Prisma.SortOrder
 }
 
 export type CategoryNullableScalarRelationFilter = {
@@ -362,6 +390,7 @@ export type CategoryCreateWithoutTorrentsInput = {
   slug: string
   name: string
   sortIndex?: number
+  newznabId?: number | null
 }
 
 export type CategoryUncheckedCreateWithoutTorrentsInput = {
@@ -369,6 +398,7 @@ export type CategoryUncheckedCreateWithoutTorrentsInput = {
   slug: string
   name: string
   sortIndex?: number
+  newznabId?: number | null
 }
 
 export type CategoryCreateOrConnectWithoutTorrentsInput = {
@@ -391,6 +421,7 @@ export type CategoryUpdateWithoutTorrentsInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   sortIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  newznabId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type CategoryUncheckedUpdateWithoutTorrentsInput = {
@@ -398,6 +429,7 @@ export type CategoryUncheckedUpdateWithoutTorrentsInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   sortIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  newznabId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 
@@ -436,6 +468,7 @@ export type CategorySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   slug?: boolean
   name?: boolean
   sortIndex?: boolean
+  newznabId?: boolean
   torrents?: boolean | Prisma.Category$torrentsArgs<ExtArgs>
   _count?: boolean | Prisma.CategoryCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["category"]>
@@ -445,6 +478,7 @@ export type CategorySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   slug?: boolean
   name?: boolean
   sortIndex?: boolean
+  newznabId?: boolean
 }, ExtArgs["result"]["category"]>
 
 export type CategorySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -452,6 +486,7 @@ export type CategorySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   slug?: boolean
   name?: boolean
   sortIndex?: boolean
+  newznabId?: boolean
 }, ExtArgs["result"]["category"]>
 
 export type CategorySelectScalar = {
@@ -459,9 +494,10 @@ export type CategorySelectScalar = {
   slug?: boolean
   name?: boolean
   sortIndex?: boolean
+  newznabId?: boolean
 }
 
-export type CategoryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "sortIndex", ExtArgs["result"]["category"]>
+export type CategoryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "sortIndex" | "newznabId", ExtArgs["result"]["category"]>
 export type CategoryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   torrents?: boolean | Prisma.Category$torrentsArgs<ExtArgs>
   _count?: boolean | Prisma.CategoryCountOutputTypeDefaultArgs<ExtArgs>
@@ -479,6 +515,11 @@ export type $CategoryPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
     slug: string
     name: string
     sortIndex: number
+    /**
+     * The standard newznab category the feeds report (2000 Movies, 5040 TV/HD, ...: src/feeds/newznab.ts);
+     * null = 8000 Other. Set by staff.
+     */
+    newznabId: number | null
   }, ExtArgs["result"]["category"]>
   composites: {}
 }
@@ -907,6 +948,7 @@ export interface CategoryFieldRefs {
   readonly slug: Prisma.FieldRef<"Category", 'String'>
   readonly name: Prisma.FieldRef<"Category", 'String'>
   readonly sortIndex: Prisma.FieldRef<"Category", 'Int'>
+  readonly newznabId: Prisma.FieldRef<"Category", 'Int'>
 }
     
 
