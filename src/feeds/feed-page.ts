@@ -9,6 +9,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { AppContext } from '../app-context.ts';
 import { catalogWhere, type CatalogFilters } from '../graphql/torrent-search.ts';
 import { hexToBinary } from '../cache/torrent-registry.ts';
+import { factorsInForce, PROMOTION_PRESETS } from '../torrents/promotion.ts';
 import { itemCategories, type SiteCategory } from './newznab.ts';
 import type { CategoryCache } from './categories.ts';
 
@@ -59,23 +60,6 @@ interface Row {
   tvdb_id: number | null;
 }
 
-/** The promotion in force now as Torznab's volume factors (free 0, half 0.5, 2x upload 2). */
-export function volumeFactors(promotion: string, until: number | null, now: number): { download: number; upload: number } {
-  if (until !== null && until <= now) return { download: 1, upload: 1 };
-  switch (promotion) {
-    case 'FREE':
-      return { download: 0, upload: 1 };
-    case 'HALF_DOWN':
-      return { download: 0.5, upload: 1 };
-    case 'DOUBLE_UP':
-      return { download: 1, upload: 2 };
-    case 'FREE_DOUBLE_UP':
-      return { download: 0, upload: 2 };
-    default:
-      return { download: 1, upload: 1 };
-  }
-}
-
 export async function loadFeedPage(app: AppContext, categories: CategoryCache, q: FeedQuery): Promise<FeedItem[]> {
   const built = catalogWhere({ ...q, categorySlug: null, uploaderId: null, statuses: ['ACTIVE'] });
   if (!built) return [];
@@ -91,7 +75,7 @@ export async function loadFeedPage(app: AppContext, categories: CategoryCache, q
   const now = app.clock.now();
   return rows.map((r, i) => {
     const cached = app.torrents.byId(r.id);
-    const factors = cached ? volumeFactors(cached.promotion, cached.promotionUntil, now) : { download: 1, upload: 1 };
+    const factors = cached ? factorsInForce(cached, now) : PROMOTION_PRESETS.NONE;
     const live = counts[i] ?? { seeders: 0, leechers: 0 };
     const category = r.category_id === null ? null : (byId.get(r.category_id) ?? null);
     return {
@@ -107,8 +91,8 @@ export async function loadFeedPage(app: AppContext, categories: CategoryCache, q
       seeders: live.seeders,
       leechers: live.leechers,
       grabs: Math.max(r.times_completed, cached?.completed ?? 0),
-      downloadFactor: factors.download,
-      uploadFactor: factors.upload,
+      downloadFactor: factors.downloadPercent / 100,
+      uploadFactor: factors.uploadPercent / 100,
       imdbId: r.imdb_id,
       tmdbId: r.tmdb_id,
       tvdbId: r.tvdb_id,

@@ -35,6 +35,9 @@ export type TorrentAvgAggregateOutputType = {
   uploadPercent: number | null
   uploaderId: number | null
   categoryId: number | null
+  imdbId: number | null
+  tmdbId: number | null
+  tvdbId: number | null
   seeders: number | null
   leechers: number | null
   timesCompleted: number | null
@@ -49,6 +52,9 @@ export type TorrentSumAggregateOutputType = {
   uploadPercent: number | null
   uploaderId: number | null
   categoryId: number | null
+  imdbId: number | null
+  tmdbId: number | null
+  tvdbId: number | null
   seeders: number | null
   leechers: number | null
   timesCompleted: number | null
@@ -75,6 +81,9 @@ export type TorrentMinAggregateOutputType = {
   anonymous: boolean | null
   status: $Enums.TorrentStatus | null
   categoryId: number | null
+  imdbId: number | null
+  tmdbId: number | null
+  tvdbId: number | null
   seeders: number | null
   leechers: number | null
   timesCompleted: number | null
@@ -103,6 +112,9 @@ export type TorrentMaxAggregateOutputType = {
   anonymous: boolean | null
   status: $Enums.TorrentStatus | null
   categoryId: number | null
+  imdbId: number | null
+  tmdbId: number | null
+  tvdbId: number | null
   seeders: number | null
   leechers: number | null
   timesCompleted: number | null
@@ -132,6 +144,9 @@ export type TorrentCountAggregateOutputType = {
   anonymous: number
   status: number
   categoryId: number
+  imdbId: number
+  tmdbId: number
+  tvdbId: number
   seeders: number
   leechers: number
   timesCompleted: number
@@ -150,6 +165,9 @@ export type TorrentAvgAggregateInputType = {
   uploadPercent?: true
   uploaderId?: true
   categoryId?: true
+  imdbId?: true
+  tmdbId?: true
+  tvdbId?: true
   seeders?: true
   leechers?: true
   timesCompleted?: true
@@ -164,6 +182,9 @@ export type TorrentSumAggregateInputType = {
   uploadPercent?: true
   uploaderId?: true
   categoryId?: true
+  imdbId?: true
+  tmdbId?: true
+  tvdbId?: true
   seeders?: true
   leechers?: true
   timesCompleted?: true
@@ -190,6 +211,9 @@ export type TorrentMinAggregateInputType = {
   anonymous?: true
   status?: true
   categoryId?: true
+  imdbId?: true
+  tmdbId?: true
+  tvdbId?: true
   seeders?: true
   leechers?: true
   timesCompleted?: true
@@ -218,6 +242,9 @@ export type TorrentMaxAggregateInputType = {
   anonymous?: true
   status?: true
   categoryId?: true
+  imdbId?: true
+  tmdbId?: true
+  tvdbId?: true
   seeders?: true
   leechers?: true
   timesCompleted?: true
@@ -247,6 +274,9 @@ export type TorrentCountAggregateInputType = {
   anonymous?: true
   status?: true
   categoryId?: true
+  imdbId?: true
+  tmdbId?: true
+  tvdbId?: true
   seeders?: true
   leechers?: true
   timesCompleted?: true
@@ -363,6 +393,9 @@ export type TorrentGroupByOutputType = {
   anonymous: boolean
   status: $Enums.TorrentStatus
   categoryId: number | null
+  imdbId: number | null
+  tmdbId: number | null
+  tvdbId: number | null
   seeders: number
   leechers: number
   timesCompleted: number
@@ -415,6 +448,9 @@ export type TorrentWhereInput = {
   anonymous?: Prisma.BoolFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusFilter<"Torrent"> | $Enums.TorrentStatus
   categoryId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  imdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  tmdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  tvdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
   seeders?: Prisma.IntFilter<"Torrent"> | number
   leechers?: Prisma.IntFilter<"Torrent"> | number
   timesCompleted?: Prisma.IntFilter<"Torrent"> | number
@@ -450,6 +486,9 @@ export type TorrentOrderByWithRelationInput = {
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
   categoryId?: Prisma.SortOrderInput | Prisma.SortOrder
+  imdbId?: Prisma.SortOrderInput | Prisma.SortOrder
+  tmdbId?: Prisma.SortOrderInput | Prisma.SortOrder
+  tvdbId?: Prisma.SortOrderInput | Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -488,6 +527,9 @@ export type TorrentWhereUniqueInput = Prisma.AtLeast<{
   anonymous?: Prisma.BoolFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusFilter<"Torrent"> | $Enums.TorrentStatus
   categoryId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  imdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  tmdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  tvdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
   seeders?: Prisma.IntFilter<"Torrent"> | number
   leechers?: Prisma.IntFilter<"Torrent"> | number
   timesCompleted?: Prisma.IntFilter<"Torrent"> | number
@@ -523,6 +565,9 @@ export type TorrentOrderByWithAggregationInput = {
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
   categoryId?: Prisma.SortOrderInput | Prisma.SortOrder
+  imdbId?: Prisma.SortOrderInput | Prisma.SortOrder
+  tmdbId?: Prisma.SortOrderInput | Prisma.SortOrder
+  tvdbId?: Prisma.SortOrderInput | Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -560,6 +605,9 @@ export type TorrentScalarWhereWithAggregatesInput = {
   anonymous?: Prisma.BoolWithAggregatesFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusWithAggregatesFilter<"Torrent"> | $Enums.TorrentStatus
   categoryId?: Prisma.IntNullableWithAggregatesFilter<"Torrent"> | number | null
+  imdbId?: Prisma.IntNullableWithAggregatesFilter<"Torrent"> | number | null
+  tmdbId?: Prisma.IntNullableWithAggregatesFilter<"Torrent"> | number | null
+  tvdbId?: Prisma.IntNullableWithAggregatesFilter<"Torrent"> | number | null
   seeders?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   leechers?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   timesCompleted?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
@@ -586,6 +634,9 @@ export type TorrentCreateInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -621,6 +672,9 @@ export type TorrentUncheckedCreateInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -651,6 +705,9 @@ export type TorrentUpdateInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -686,6 +743,9 @@ export type TorrentUncheckedUpdateInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -719,6 +779,9 @@ export type TorrentCreateManyInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -745,6 +808,9 @@ export type TorrentUpdateManyMutationInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -774,6 +840,9 @@ export type TorrentUncheckedUpdateManyInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -813,6 +882,9 @@ export type TorrentCountOrderByAggregateInput = {
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
+  imdbId?: Prisma.SortOrder
+  tmdbId?: Prisma.SortOrder
+  tvdbId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -829,6 +901,9 @@ export type TorrentAvgOrderByAggregateInput = {
   uploadPercent?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
+  imdbId?: Prisma.SortOrder
+  tmdbId?: Prisma.SortOrder
+  tvdbId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -855,6 +930,9 @@ export type TorrentMaxOrderByAggregateInput = {
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
+  imdbId?: Prisma.SortOrder
+  tmdbId?: Prisma.SortOrder
+  tvdbId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -883,6 +961,9 @@ export type TorrentMinOrderByAggregateInput = {
   anonymous?: Prisma.SortOrder
   status?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
+  imdbId?: Prisma.SortOrder
+  tmdbId?: Prisma.SortOrder
+  tvdbId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -899,6 +980,9 @@ export type TorrentSumOrderByAggregateInput = {
   uploadPercent?: Prisma.SortOrder
   uploaderId?: Prisma.SortOrder
   categoryId?: Prisma.SortOrder
+  imdbId?: Prisma.SortOrder
+  tmdbId?: Prisma.SortOrder
+  tvdbId?: Prisma.SortOrder
   seeders?: Prisma.SortOrder
   leechers?: Prisma.SortOrder
   timesCompleted?: Prisma.SortOrder
@@ -1087,6 +1171,9 @@ export type TorrentCreateWithoutUploaderInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1120,6 +1207,9 @@ export type TorrentUncheckedCreateWithoutUploaderInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1182,6 +1272,9 @@ export type TorrentScalarWhereInput = {
   anonymous?: Prisma.BoolFilter<"Torrent"> | boolean
   status?: Prisma.EnumTorrentStatusFilter<"Torrent"> | $Enums.TorrentStatus
   categoryId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  imdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  tmdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
+  tvdbId?: Prisma.IntNullableFilter<"Torrent"> | number | null
   seeders?: Prisma.IntFilter<"Torrent"> | number
   leechers?: Prisma.IntFilter<"Torrent"> | number
   timesCompleted?: Prisma.IntFilter<"Torrent"> | number
@@ -1208,6 +1301,9 @@ export type TorrentCreateWithoutCategoryInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1241,6 +1337,9 @@ export type TorrentUncheckedCreateWithoutCategoryInput = {
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1297,6 +1396,9 @@ export type TorrentCreateWithoutSnatchesInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1331,6 +1433,9 @@ export type TorrentUncheckedCreateWithoutSnatchesInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1376,6 +1481,9 @@ export type TorrentUpdateWithoutSnatchesInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1410,6 +1518,9 @@ export type TorrentUncheckedUpdateWithoutSnatchesInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1439,6 +1550,9 @@ export type TorrentCreateWithoutSuspiciousAnnouncesInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1473,6 +1587,9 @@ export type TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1518,6 +1635,9 @@ export type TorrentUpdateWithoutSuspiciousAnnouncesInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1552,6 +1672,9 @@ export type TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1581,6 +1704,9 @@ export type TorrentCreateWithoutThanksInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1615,6 +1741,9 @@ export type TorrentUncheckedCreateWithoutThanksInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1660,6 +1789,9 @@ export type TorrentUpdateWithoutThanksInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1694,6 +1826,9 @@ export type TorrentUncheckedUpdateWithoutThanksInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1723,6 +1858,9 @@ export type TorrentCreateWithoutBonusTransactionsInput = {
   uploadPercentUntil?: Date | string | null
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1757,6 +1895,9 @@ export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1802,6 +1943,9 @@ export type TorrentUpdateWithoutBonusTransactionsInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1836,6 +1980,9 @@ export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1867,6 +2014,9 @@ export type TorrentCreateManyUploaderInput = {
   anonymous?: boolean
   status?: $Enums.TorrentStatus
   categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -1893,6 +2043,9 @@ export type TorrentUpdateWithoutUploaderInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1926,6 +2079,9 @@ export type TorrentUncheckedUpdateWithoutUploaderInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1958,6 +2114,9 @@ export type TorrentUncheckedUpdateManyWithoutUploaderInput = {
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
   categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1986,6 +2145,9 @@ export type TorrentCreateManyCategoryInput = {
   uploaderId: number
   anonymous?: boolean
   status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
   seeders?: number
   leechers?: number
   timesCompleted?: number
@@ -2012,6 +2174,9 @@ export type TorrentUpdateWithoutCategoryInput = {
   uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2045,6 +2210,9 @@ export type TorrentUncheckedUpdateWithoutCategoryInput = {
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2077,6 +2245,9 @@ export type TorrentUncheckedUpdateManyWithoutCategoryInput = {
   uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
   anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
   status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seeders?: Prisma.IntFieldUpdateOperationsInput | number
   leechers?: Prisma.IntFieldUpdateOperationsInput | number
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2164,6 +2335,9 @@ export type TorrentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   anonymous?: boolean
   status?: boolean
   categoryId?: boolean
+  imdbId?: boolean
+  tmdbId?: boolean
+  tvdbId?: boolean
   seeders?: boolean
   leechers?: boolean
   timesCompleted?: boolean
@@ -2200,6 +2374,9 @@ export type TorrentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   anonymous?: boolean
   status?: boolean
   categoryId?: boolean
+  imdbId?: boolean
+  tmdbId?: boolean
+  tvdbId?: boolean
   seeders?: boolean
   leechers?: boolean
   timesCompleted?: boolean
@@ -2231,6 +2408,9 @@ export type TorrentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   anonymous?: boolean
   status?: boolean
   categoryId?: boolean
+  imdbId?: boolean
+  tmdbId?: boolean
+  tvdbId?: boolean
   seeders?: boolean
   leechers?: boolean
   timesCompleted?: boolean
@@ -2262,6 +2442,9 @@ export type TorrentSelectScalar = {
   anonymous?: boolean
   status?: boolean
   categoryId?: boolean
+  imdbId?: boolean
+  tmdbId?: boolean
+  tvdbId?: boolean
   seeders?: boolean
   leechers?: boolean
   timesCompleted?: boolean
@@ -2269,7 +2452,7 @@ export type TorrentSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TorrentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "infoHash" | "infoHashV2" | "name" | "description" | "size" | "fileCount" | "files" | "info" | "pieceLayers" | "pieceLength" | "comment" | "createdBy" | "downloadPercent" | "downloadPercentUntil" | "uploadPercent" | "uploadPercentUntil" | "uploaderId" | "anonymous" | "status" | "categoryId" | "seeders" | "leechers" | "timesCompleted" | "createdAt" | "updatedAt", ExtArgs["result"]["torrent"]>
+export type TorrentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "infoHash" | "infoHashV2" | "name" | "description" | "size" | "fileCount" | "files" | "info" | "pieceLayers" | "pieceLength" | "comment" | "createdBy" | "downloadPercent" | "downloadPercentUntil" | "uploadPercent" | "uploadPercentUntil" | "uploaderId" | "anonymous" | "status" | "categoryId" | "imdbId" | "tmdbId" | "tvdbId" | "seeders" | "leechers" | "timesCompleted" | "createdAt" | "updatedAt", ExtArgs["result"]["torrent"]>
 export type TorrentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   uploader?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   category?: boolean | Prisma.Torrent$categoryArgs<ExtArgs>
@@ -2343,6 +2526,12 @@ export type $TorrentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     anonymous: boolean
     status: $Enums.TorrentStatus
     categoryId: number | null
+    /**
+     * External ids (optional): IMDb as its number (tt0944947 = 944947), TMDB, TVDB. The feeds emit and search them.
+     */
+    imdbId: number | null
+    tmdbId: number | null
+    tvdbId: number | null
     /**
      * Swarm counts mirrored from the swarm store by the accounting flush (for SQL sorting only).
      */
@@ -2801,6 +2990,9 @@ export interface TorrentFieldRefs {
   readonly anonymous: Prisma.FieldRef<"Torrent", 'Boolean'>
   readonly status: Prisma.FieldRef<"Torrent", 'TorrentStatus'>
   readonly categoryId: Prisma.FieldRef<"Torrent", 'Int'>
+  readonly imdbId: Prisma.FieldRef<"Torrent", 'Int'>
+  readonly tmdbId: Prisma.FieldRef<"Torrent", 'Int'>
+  readonly tvdbId: Prisma.FieldRef<"Torrent", 'Int'>
   readonly seeders: Prisma.FieldRef<"Torrent", 'Int'>
   readonly leechers: Prisma.FieldRef<"Torrent", 'Int'>
   readonly timesCompleted: Prisma.FieldRef<"Torrent", 'Int'>
