@@ -55,14 +55,14 @@ export function testConfig(env: Record<string, string> = {}, databaseUrl: string
 /** Swarm backends to run shared suites on: memory always, Redis when REDIS_URL is set. */
 export const swarmBackends: Array<'memory' | 'redis'> = process.env.REDIS_URL ? ['memory', 'redis'] : ['memory'];
 
-export async function startTestApp(env: Record<string, string> = {}, options: AppOptions & { host?: string; swarmBackend?: 'memory' | 'redis' } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions & { host?: string; port?: number; swarmBackend?: 'memory' | 'redis' } = {}): Promise<TestApp> {
   const test = await openTestDatabase();
-  const { host = '127.0.0.1', swarmBackend = 'memory', ...appOptions } = options;
+  const { host = '127.0.0.1', port = 0, swarmBackend = 'memory', ...appOptions } = options;
   const redisPrefix = `ot-test-${randomBytes(5).toString('hex')}`;
   const redisEnv: Record<string, string> = swarmBackend === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: redisPrefix } : {};
   const config = testConfig({ ...env, ...redisEnv }, test.url);
   const app = await createApp(config, test.db, { logger: createLogger('silent'), ...appOptions });
-  const address = await app.listen(0, host);
+  const address = await app.listen(port, host);
   const url = `http://127.0.0.1:${address.port}`;
   return {
     app,
