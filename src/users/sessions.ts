@@ -6,7 +6,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Role, UserStatus } from '../generated/prisma/enums.ts';
-import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.ts';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../auth/passwords.ts';
 import type { EventBus } from '../shared/events.ts';
 import { AccountError, createUser, newPasskey, normaliseUsername } from './accounts.ts';
 
@@ -29,11 +29,19 @@ export async function signIn(deps: AccountDeps, username: string, password: stri
   const ok = await verifyPassword(user?.passwordHash ?? null, password.slice(0, 1024));
   if (!user || !ok) throw new SignInRefused('BAD_CREDENTIALS');
   if (user.status !== 'ACTIVE') throw new SignInRefused('ACCOUNT_INACTIVE');
+  if (needsRehash(user.passwordHash)) await upgradeHash(deps, user.id, user.passwordHash, password.slice(0, 1024));
   return { id: user.id, username: user.username, tokenVersion: user.tokenVersion };
 }
 
+/** An imported hash (auth/passwords.ts) becomes ours; unless the password changed meanwhile. */
+async function upgradeHash(deps: AccountDeps, userId: number, old: string, password: string): Promise<void> {
+  await deps.prisma.user.updateMany({ where: { id: userId, passwordHash: old }, data: { passwordHash: await hashPassword(password) } });
+}
+
 export async function registerWithInvite(deps: AccountDeps, input: { inviteCode: string; username: string; password: string; email?: string | null }, now: Date): Promise<{ id: number; username: string; tokenVersion: number }> {
-  const invite = /^[0-9a-f]{32}$/.test(input.inviteCode) ? await deps.prisma.invite.findUnique({ where: { code: input.inviteCode } }) : null;
+  // UNIT3D's codes are UUIDs, imported without their dashes (src/import/).
+  const code = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(input.inviteCode) ? input.inviteCode.replaceAll('-', '').toLowerCase() : input.inviteCode;
+  const invite = /^[0-9a-f]{32}$/.test(code) ? await deps.prisma.invite.findUnique({ where: { code } }) : null;
   if (!invite || invite.usedAt !== null || invite.expiresAt.getTime() <= now.getTime()) throw new AccountError('the invite code is unknown, used or expired');
   const user = await createUser(deps.prisma, { username: input.username, password: input.password, email: input.email ?? null, invitedById: invite.inviterId });
   // Claim the invite; a concurrent registration with the same code loses here.
