@@ -13,6 +13,7 @@ import { createSuspicionLog } from './accounting/suspicion-log.ts';
 import type { AppContext } from './app-context.ts';
 import { ClientAllowList } from './cache/client-allow-list.ts';
 import { TorrentRegistry } from './cache/torrent-registry.ts';
+import { TorrentSecrets } from './cache/torrent-secrets.ts';
 import { UserDirectory } from './cache/user-directory.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/open-database.ts';
@@ -79,7 +80,8 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
   const users = new UserDirectory(db.prisma, events, now);
   const torrents = new TorrentRegistry(db.prisma, events, now);
   const clients = new ClientAllowList(db.prisma, events);
-  await Promise.all([users.loadAll(), torrents.loadAll(), clients.load()]);
+  const secrets = new TorrentSecrets(db.prisma, events);
+  await Promise.all([users.loadAll(), torrents.loadAll(), clients.load(), secrets.load()]);
   const peerTtl = config.tracker.interval + config.tracker.peerGrace;
   const redisStore = !options.swarm && config.redisUrl ? new RedisSwarmStore({ url: config.redisUrl, peerTtl, prefix: config.redisPrefix }) : null;
   const swarm = options.swarm ?? redisStore ?? new MemorySwarmStore({ peerTtl });
@@ -118,7 +120,8 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
   };
   const clientIp = createClientIpResolver(config.trustProxy);
   const ctx: AppContext = { config, db, logger, clock, events, users, torrents, clients, swarm, ledger, flusher, metrics, clientIp, tracker, redis: redisStore?.redis ?? null };
-  const trackerHttp = createTrackerHttp(tracker, { ...config.tracker }, clientIp, metrics, logger);
+  const authkey = (key: string) => users.byId(secrets.userOf(key))?.passkey;
+  const trackerHttp = createTrackerHttp(tracker, { ...config.tracker, authkey }, clientIp, metrics, logger);
   const modules: ServerModule[] = [];
   for (const factory of options.modules ?? moduleFactories) modules.push(await factory(ctx));
 
@@ -270,6 +273,7 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
         users.close();
         torrents.close();
         clients.close();
+        secrets.close();
       })();
       return stopping;
     },

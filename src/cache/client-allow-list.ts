@@ -17,7 +17,7 @@ export class ClientAllowList {
     events: EventBus,
   ) {
     this.unsubscribe = events.subscribe((e) => {
-      if (e.type === 'clients.changed') void this.load().catch(() => undefined);
+      if (e.type === 'clients.changed' || e.type === 'caches.reload') void this.load().catch(() => undefined);
     });
   }
 

@@ -2,7 +2,7 @@
  * Registered torrents as the tracker needs them, in memory, keyed by the 20-byte info hash
  * as a binary string: the v1 hash, and for v2/hybrid torrents also the first 20 bytes of the
  * v2 hash (BEP 52 clients announce under both). Loaded whole at start; misses are looked up
- * once and remembered; `torrent.changed` events reload a row.
+ * once and remembered; `torrent.changed` events reload a row, `caches.reload` all of them.
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { TorrentStatus } from '../generated/prisma/enums.ts';
@@ -67,6 +67,10 @@ export class TorrentRegistry {
   ) {
     this.unsubscribe = events.subscribe((e) => {
       if (e.type === 'torrent.changed') void this.reload(e.torrentId).catch(() => undefined);
+      else if (e.type === 'caches.reload') {
+        this.unknown.clear();
+        void this.loadAll().catch(() => undefined);
+      }
     });
   }
 

@@ -2,7 +2,8 @@
  * Users as the tracker and the API need them on every request, in memory: by passkey (the
  * announce hot path) and by id (session tokens). Loaded whole at start; a miss looks the row
  * up once (users added by the CLI or another process) and remembers a negative answer for a
- * while, so unknown passkeys cannot drive database load. `user.changed` events reload a row.
+ * while, so unknown passkeys cannot drive database load. `user.changed` events reload a row,
+ * `caches.reload` all of them.
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Role, UserStatus } from '../generated/prisma/enums.ts';
@@ -38,6 +39,10 @@ export class UserDirectory {
   ) {
     this.unsubscribe = events.subscribe((e) => {
       if (e.type === 'user.changed') void this.reload(e.userId).catch(() => undefined);
+      else if (e.type === 'caches.reload') {
+        this.unknownPasskeys.clear();
+        void this.loadAll().catch(() => undefined);
+      }
     });
   }
 

@@ -4,7 +4,7 @@
  * as INTERNAL_ERROR by yoga.ts and logged.
  */
 import { GraphQLError } from 'graphql';
-import { DuplicateTorrent, TorrentRejected } from '../torrents/errors.ts';
+import { DuplicateTorrent, TorrentFileMissing, TorrentRejected } from '../torrents/errors.ts';
 import { AccountError } from '../users/accounts.ts';
 import { RateLimited } from '../ratelimit/limiter.ts';
 import { CommunityError } from '../community/errors.ts';
@@ -34,6 +34,7 @@ export function toClientError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof RateLimited) return new ApiError('RATE_LIMITED', err.message, { retryAfter: err.retryAfter });
   if (err instanceof TorrentRejected) return badInput(err.message, { rule: err.rule });
+  if (err instanceof TorrentFileMissing) return new ApiError('NOT_FOUND', err.message);
   if (err instanceof DuplicateTorrent) return badInput(err.message, { rule: 'duplicate', existingTorrentId: String(err.existingId) });
   if (err instanceof AccountError) return badInput(err.message);
   if (err instanceof CommunityError) return new ApiError(err.code, err.message);

@@ -11,6 +11,7 @@ import type { ModuleFactory, ServerModule } from '../server/module.ts';
 import { createRateLimits, limiterKey, RateLimited, redisLimiterFactory, type LimitClass, type LimitRule, type LimiterFactory, type RateLimits } from '../ratelimit/limiter.ts';
 import { contentDisposition } from '../shared/content-disposition.ts';
 import { announceUrlFor, buildDownload } from '../torrents/download.ts';
+import { TorrentFileMissing } from '../torrents/errors.ts';
 import { createGraphQLPubSub, type GraphQLPubSub } from './pubsub.ts';
 import { canSee } from './types/torrent.ts';
 import { createGraphQLYoga, GRAPHQL_PATH, MAX_JSON_BODY, type OpenTrackerYoga } from './yoga.ts';
@@ -68,6 +69,7 @@ export function createGraphQLModule(options: GraphQLModuleOptions = {}): ModuleF
         select: { name: true, info: true, pieceLayers: true, comment: true, createdBy: true, createdAt: true, status: true, uploaderId: true },
       });
       if (!user || !torrent || !canSee(auth.viewer, torrent)) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'torrent not found' } });
+      if (!torrent.info) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: new TorrentFileMissing().message } });
       const body = buildDownload(torrent, announceUrlFor(app.config.publicUrl, user.passkey));
       res.writeHead(200, {
         'content-type': 'application/x-bittorrent',

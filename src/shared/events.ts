@@ -9,7 +9,9 @@ export type DomainEvent =
   | { type: 'user.changed'; userId: number }
   | { type: 'torrent.changed'; torrentId: number }
   | { type: 'clients.changed' }
-  | { type: 'categories.changed' };
+  | { type: 'categories.changed' }
+  /** Many rows changed at once (a site import): every cache reloads whole. */
+  | { type: 'caches.reload' };
 
 export interface EventBus {
   publish(event: DomainEvent): void;

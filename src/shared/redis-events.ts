@@ -19,6 +19,7 @@ const message = z.object({
     z.object({ type: z.literal('torrent.changed'), torrentId: z.number().int() }),
     z.object({ type: z.literal('clients.changed') }),
     z.object({ type: z.literal('categories.changed') }),
+    z.object({ type: z.literal('caches.reload') }),
   ]),
 });
 

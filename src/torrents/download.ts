@@ -5,9 +5,11 @@
  * there is no `announce-list` (a private torrent talks to this tracker only).
  */
 import { encodeDict, RawBencode } from './bencode.ts';
+import { TorrentFileMissing } from './errors.ts';
 
 export interface DownloadableTorrent {
-  info: Uint8Array;
+  /** Null for a torrent imported without its .torrent file. */
+  info: Uint8Array | null;
   pieceLayers?: Uint8Array | null;
   comment?: string | null;
   createdBy?: string | null;
@@ -19,7 +21,9 @@ export function announceUrlFor(publicUrl: string, passkey: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/announce?passkey=${encodeURIComponent(passkey)}`;
 }
 
+/** Throws TorrentFileMissing for a torrent without stored metadata. */
 export function buildDownload(torrent: DownloadableTorrent, announceUrl: string): Buffer {
+  if (!torrent.info) throw new TorrentFileMissing();
   const raw = (b: Uint8Array) => new RawBencode(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   return encodeDict({
     announce: announceUrl,

@@ -20,3 +20,10 @@ export class DuplicateTorrent extends Error {
     super('this torrent already exists on the site');
   }
 }
+
+export class TorrentFileMissing extends Error {
+  override name = 'TorrentFileMissing';
+  constructor() {
+    super('this torrent has no .torrent file here: it was imported from the old site without one, so it cannot be downloaded again (clients that already have it keep announcing)');
+  }
+}

@@ -93,7 +93,7 @@ describe('cli', { timeout: 180_000 }, () => {
       expect(await db.prisma.news.count()).toBe(3);
       expect(await db.prisma.funEntry.count()).toBe(5);
       const t = await db.prisma.torrent.findFirstOrThrow({ orderBy: { id: 'asc' } });
-      expect(Buffer.from(t.info).includes(Buffer.from('6:source12:tracker.test'))).toBe(true);
+      expect(Buffer.from(t.info ?? []).includes(Buffer.from('6:source12:tracker.test'))).toBe(true);
       expect(t.categoryId).not.toBeNull();
     });
     const second = await cli('seed-demo', '--torrents', '8');

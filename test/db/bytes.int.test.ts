@@ -11,7 +11,7 @@ describe('the database adapters', () => {
       const info = Buffer.from([0, 1, 2, 255, 254, 0x64, 0x65]);
       await t.db.prisma.torrent.update({ where: { id: tor.id }, data: { info } });
       const row = await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id } });
-      expect(Buffer.from(row.info)).toEqual(info);
+      expect(Buffer.from(row.info ?? [])).toEqual(info);
       expect(row.size).toBe(2n ** 62n + 7n);
     } finally {
       await t.close();

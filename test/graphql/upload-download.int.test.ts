@@ -67,7 +67,7 @@ describe('uploadTorrent and the download URL', () => {
     const text = file.toString('latin1');
     expect(text).toContain(`/announce?passkey=${downloader.passkey}`);
     const infoStart = text.indexOf('4:infod') + 6;
-    const infoBytes = file.subarray(infoStart, infoStart + (await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: Number(torrent?.id) } })).info.length);
+    const infoBytes = file.subarray(infoStart, infoStart + ((await t.db.prisma.torrent.findUniqueOrThrow({ where: { id: Number(torrent?.id) } })).info?.length ?? 0));
     expect(createHash('sha1').update(infoBytes).digest('hex')).toBe(torrent?.infoHash);
 
     const answer = await announce(t.url, { passkey: downloader.passkey, infoHash: Buffer.from(torrent?.infoHash ?? '', 'hex'), peerId: aPeerId(), left: 300_010, event: 'started', compact: 1 });

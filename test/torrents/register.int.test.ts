@@ -38,7 +38,7 @@ describe('registerTorrent', () => {
     const row = await db.prisma.torrent.findUniqueOrThrow({ where: { id: r.id } });
     expect(row.infoHash).toBe(r.parsed.infoHash);
     expect(row.infoHashV2).toBe(r.parsed.infoHashV2);
-    expect(Buffer.from(row.info).equals(r.parsed.info)).toBe(true);
+    expect(Buffer.from(row.info ?? []).equals(r.parsed.info)).toBe(true);
     expect(row.pieceLayers && Buffer.from(row.pieceLayers).equals(r.parsed.pieceLayers ?? Buffer.alloc(0))).toBe(true);
     expect(row.files).toEqual(r.parsed.files.map((f) => ({ path: f.path, size: f.size.toString() })));
     expect(row.fileCount).toBe(3);

@@ -116,3 +116,16 @@ export type CreditBatch = Prisma.CreditBatchModel
  * (src/auth/site-secret.ts); never changed automatically.
  */
 export type SiteSecret = Prisma.SiteSecretModel
+/**
+ * Model TorrentSecret
+ * NexusPHP 1.6-1.8 authkey secrets (its `torrent_secrets`, imported by src/import/): an announce
+ * with `authkey=<torrent id>|<user id>|<hashids token>` is the user's when the token decodes
+ * with the secret of that user and torrent, or else of that user and torrent 0 (every torrent).
+ */
+export type TorrentSecret = Prisma.TorrentSecretModel
+/**
+ * Model ImportRun
+ * Imports of another site (src/import/), one row per finished run: a re-run recognises its
+ * source, and rows above the highest imported ids were created here.
+ */
+export type ImportRun = Prisma.ImportRunModel

@@ -149,7 +149,7 @@ export const TorrentRef = builder.prismaObject('Torrent', {
     description: t.exposeString('description'),
     size: t.expose('size', { type: 'BigInt' }),
     fileCount: t.exposeInt('fileCount'),
-    pieceLength: t.exposeInt('pieceLength'),
+    pieceLength: t.exposeInt('pieceLength', { nullable: true, description: 'Null for a torrent imported without its .torrent file' }),
     comment: t.exposeString('comment', { nullable: true }),
     createdBy: t.exposeString('createdBy', { nullable: true }),
     status: t.expose('status', { type: TorrentStatusEnum }),

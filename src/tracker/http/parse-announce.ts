@@ -13,6 +13,11 @@ export interface ParseOptions {
   numwantMax: number;
   allowIpParam: boolean;
   scrapeMaxHashes: number;
+  /**
+   * The passkey of the user a NexusPHP `authkey` names (`<torrent id>|<user id>|<token>`, API.md
+   * §1), from memory; undefined when it names nobody. Without it, authkeys are not accepted.
+   */
+  authkey?: (authkey: string) => string | undefined;
 }
 
 const P_INFO_HASH = 1;
@@ -28,12 +33,15 @@ const P_NO_PEER_ID = 10;
 const P_KEY = 11;
 const P_PASSKEY = 12;
 const P_IP = 13;
+const P_AUTHKEY = 14;
 
 /** The announce parameter named by `url[start, end)`, or 0 for one this tracker ignores; no string is made. */
 function announceParam(url: string, start: number, end: number): number {
   // The first letter and the length pick at most a few candidates; one comparison settles it.
   const len = end - start;
   switch (url.charCodeAt(start)) {
+    case 97: // a
+      return len === 7 && url.startsWith('authkey', start) ? P_AUTHKEY : 0;
     case 105: // i
       if (len === 9) return url.startsWith('info_hash', start) ? P_INFO_HASH : 0;
       if (len === 2) return url.charCodeAt(start + 1) === 112 ? P_IP : 0;
@@ -86,9 +94,17 @@ function twentyBytes(url: string, start: number, end: number, name: string): str
   return v;
 }
 
+/** A NexusPHP authkey (its `|` may come percent-encoded) as the passkey of its user. */
+function authkeyPasskey(value: string, opts: ParseOptions): string {
+  const passkey = opts.authkey?.(value.replace(/%7c/gi, '|'));
+  if (passkey === undefined) throw new TrackerFailure('invalid authkey: download the .torrent file again from the site', undefined, true);
+  return passkey;
+}
+
 /** `query` is the index of the first char after `?` (or url.length). `pathPasskey` from `/announce/{passkey}`. */
 export function parseAnnounce(url: string, query: number, pathPasskey: string | undefined, opts: ParseOptions): AnnounceRequest {
   let passkey = pathPasskey;
+  let authkey: string | undefined;
   let infoHash: string | undefined;
   let peerId: string | undefined;
   let port = -1;
@@ -173,6 +189,9 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
       case P_PASSKEY:
         if (pathPasskey === undefined) passkey = url.slice(s, e);
         break;
+      case P_AUTHKEY:
+        authkey = url.slice(s, e);
+        break;
       case P_IP:
         if (opts.allowIpParam) {
           const bytes = ipToBytes(decodeURIComponent(url.slice(s, e)));
@@ -184,7 +203,7 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
     }
     i = amp + 1;
   }
-  const pk = checkPasskey(passkey);
+  const pk = checkPasskey(passkey === undefined && authkey !== undefined ? authkeyPasskey(authkey, opts) : passkey);
   if (infoHash === undefined) throw new TrackerFailure('missing parameter info_hash');
   if (peerId === undefined) throw new TrackerFailure('missing parameter peer_id');
   if (port < 0) throw new TrackerFailure('missing parameter port');
@@ -196,14 +215,16 @@ export function parseAnnounce(url: string, query: number, pathPasskey: string | 
 
 export function parseScrape(url: string, query: number, pathPasskey: string | undefined, opts: ParseOptions): ScrapeRequest {
   let passkey = pathPasskey;
+  let authkey: string | undefined;
   const infoHashes: string[] = [];
   forEachParam(url, query, (key, s, e) => {
     if (key === 'info_hash') {
       if (infoHashes.length >= opts.scrapeMaxHashes) throw new TrackerFailure(`too many info_hash values: at most ${opts.scrapeMaxHashes} per scrape`);
       infoHashes.push(twentyBytes(url, s, e, key));
     } else if (key === 'passkey' && pathPasskey === undefined) passkey = url.slice(s, e);
+    else if (key === 'authkey') authkey = url.slice(s, e);
   });
-  const pk = checkPasskey(passkey);
+  const pk = checkPasskey(passkey === undefined && authkey !== undefined ? authkeyPasskey(authkey, opts) : passkey);
   if (infoHashes.length === 0) throw new TrackerFailure('full scrape is disabled on this private tracker: name the torrents with info_hash');
   return { passkey: pk, infoHashes };
 }

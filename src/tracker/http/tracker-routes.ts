@@ -123,7 +123,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
       try {
         parsed = parseAnnounce(url, query, pathPasskey, opts);
       } catch (err) {
-        fail(reply, err, url, metrics.announces, timer, started);
+        fail(reply, err, url, metrics.announces, timer, started, req);
         return;
       }
       const input = {
@@ -173,7 +173,7 @@ export function createTrackerHttp(deps: TrackerDeps, opts: TrackerHttpOptions, i
       try {
         parsed = parseScrape(url, query, pathPasskey, opts);
       } catch (err) {
-        fail(reply, err, url, metrics.scrapes, timer, started);
+        fail(reply, err, url, metrics.scrapes, timer, started, req);
         return;
       }
       scrape(deps, parsed.passkey, parsed.infoHashes).then(

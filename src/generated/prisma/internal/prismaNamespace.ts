@@ -403,7 +403,9 @@ export const ModelName = {
   News: 'News',
   ClientAllow: 'ClientAllow',
   CreditBatch: 'CreditBatch',
-  SiteSecret: 'SiteSecret'
+  SiteSecret: 'SiteSecret',
+  TorrentSecret: 'TorrentSecret',
+  ImportRun: 'ImportRun'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -419,7 +421,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret"
+    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret" | "torrentSecret" | "importRun"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1459,6 +1461,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    TorrentSecret: {
+      payload: Prisma.$TorrentSecretPayload<ExtArgs>
+      fields: Prisma.TorrentSecretFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.TorrentSecretFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.TorrentSecretFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>
+        }
+        findFirst: {
+          args: Prisma.TorrentSecretFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.TorrentSecretFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>
+        }
+        findMany: {
+          args: Prisma.TorrentSecretFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>[]
+        }
+        create: {
+          args: Prisma.TorrentSecretCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>
+        }
+        createMany: {
+          args: Prisma.TorrentSecretCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.TorrentSecretCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>[]
+        }
+        delete: {
+          args: Prisma.TorrentSecretDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>
+        }
+        update: {
+          args: Prisma.TorrentSecretUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>
+        }
+        deleteMany: {
+          args: Prisma.TorrentSecretDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.TorrentSecretUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.TorrentSecretUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>[]
+        }
+        upsert: {
+          args: Prisma.TorrentSecretUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TorrentSecretPayload>
+        }
+        aggregate: {
+          args: Prisma.TorrentSecretAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateTorrentSecret>
+        }
+        groupBy: {
+          args: Prisma.TorrentSecretGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TorrentSecretGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.TorrentSecretCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TorrentSecretCountAggregateOutputType> | number
+        }
+      }
+    }
+    ImportRun: {
+      payload: Prisma.$ImportRunPayload<ExtArgs>
+      fields: Prisma.ImportRunFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ImportRunFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ImportRunFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>
+        }
+        findFirst: {
+          args: Prisma.ImportRunFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ImportRunFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>
+        }
+        findMany: {
+          args: Prisma.ImportRunFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>[]
+        }
+        create: {
+          args: Prisma.ImportRunCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>
+        }
+        createMany: {
+          args: Prisma.ImportRunCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ImportRunCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>[]
+        }
+        delete: {
+          args: Prisma.ImportRunDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>
+        }
+        update: {
+          args: Prisma.ImportRunUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>
+        }
+        deleteMany: {
+          args: Prisma.ImportRunDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ImportRunUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ImportRunUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>[]
+        }
+        upsert: {
+          args: Prisma.ImportRunUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ImportRunPayload>
+        }
+        aggregate: {
+          args: Prisma.ImportRunAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateImportRun>
+        }
+        groupBy: {
+          args: Prisma.ImportRunGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ImportRunGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ImportRunCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ImportRunCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1691,6 +1841,29 @@ export const SiteSecretScalarFieldEnum = {
 } as const
 
 export type SiteSecretScalarFieldEnum = (typeof SiteSecretScalarFieldEnum)[keyof typeof SiteSecretScalarFieldEnum]
+
+
+export const TorrentSecretScalarFieldEnum = {
+  userId: 'userId',
+  torrentId: 'torrentId',
+  secret: 'secret'
+} as const
+
+export type TorrentSecretScalarFieldEnum = (typeof TorrentSecretScalarFieldEnum)[keyof typeof TorrentSecretScalarFieldEnum]
+
+
+export const ImportRunScalarFieldEnum = {
+  id: 'id',
+  kind: 'kind',
+  source: 'source',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt',
+  maxUserId: 'maxUserId',
+  maxTorrentId: 'maxTorrentId',
+  report: 'report'
+} as const
+
+export type ImportRunScalarFieldEnum = (typeof ImportRunScalarFieldEnum)[keyof typeof ImportRunScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -2028,6 +2201,8 @@ export type GlobalOmitConfig = {
   clientAllow?: Prisma.ClientAllowOmit
   creditBatch?: Prisma.CreditBatchOmit
   siteSecret?: Prisma.SiteSecretOmit
+  torrentSecret?: Prisma.TorrentSecretOmit
+  importRun?: Prisma.ImportRunOmit
 }
 
 /* Types for Logging */

@@ -62,7 +62,9 @@ export const ModelName = {
   News: 'News',
   ClientAllow: 'ClientAllow',
   CreditBatch: 'CreditBatch',
-  SiteSecret: 'SiteSecret'
+  SiteSecret: 'SiteSecret',
+  TorrentSecret: 'TorrentSecret',
+  ImportRun: 'ImportRun'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -274,6 +276,29 @@ export const SiteSecretScalarFieldEnum = {
 } as const
 
 export type SiteSecretScalarFieldEnum = (typeof SiteSecretScalarFieldEnum)[keyof typeof SiteSecretScalarFieldEnum]
+
+
+export const TorrentSecretScalarFieldEnum = {
+  userId: 'userId',
+  torrentId: 'torrentId',
+  secret: 'secret'
+} as const
+
+export type TorrentSecretScalarFieldEnum = (typeof TorrentSecretScalarFieldEnum)[keyof typeof TorrentSecretScalarFieldEnum]
+
+
+export const ImportRunScalarFieldEnum = {
+  id: 'id',
+  kind: 'kind',
+  source: 'source',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt',
+  maxUserId: 'maxUserId',
+  maxTorrentId: 'maxTorrentId',
+  report: 'report'
+} as const
+
+export type ImportRunScalarFieldEnum = (typeof ImportRunScalarFieldEnum)[keyof typeof ImportRunScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -380,9 +380,9 @@ export type TorrentGroupByOutputType = {
   size: bigint
   fileCount: number
   files: runtime.JsonValue
-  info: runtime.Bytes
+  info: runtime.Bytes | null
   pieceLayers: runtime.Bytes | null
-  pieceLength: number
+  pieceLength: number | null
   comment: string | null
   createdBy: string | null
   downloadPercent: number
@@ -435,9 +435,9 @@ export type TorrentWhereInput = {
   size?: Prisma.BigIntFilter<"Torrent"> | bigint | number
   fileCount?: Prisma.IntFilter<"Torrent"> | number
   files?: Prisma.JsonFilter<"Torrent">
-  info?: Prisma.BytesFilter<"Torrent"> | runtime.Bytes
+  info?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
   pieceLayers?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
-  pieceLength?: Prisma.IntFilter<"Torrent"> | number
+  pieceLength?: Prisma.IntNullableFilter<"Torrent"> | number | null
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
   downloadPercent?: Prisma.IntFilter<"Torrent"> | number
@@ -473,9 +473,9 @@ export type TorrentOrderByWithRelationInput = {
   size?: Prisma.SortOrder
   fileCount?: Prisma.SortOrder
   files?: Prisma.SortOrder
-  info?: Prisma.SortOrder
+  info?: Prisma.SortOrderInput | Prisma.SortOrder
   pieceLayers?: Prisma.SortOrderInput | Prisma.SortOrder
-  pieceLength?: Prisma.SortOrder
+  pieceLength?: Prisma.SortOrderInput | Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   createdBy?: Prisma.SortOrderInput | Prisma.SortOrder
   downloadPercent?: Prisma.SortOrder
@@ -514,9 +514,9 @@ export type TorrentWhereUniqueInput = Prisma.AtLeast<{
   size?: Prisma.BigIntFilter<"Torrent"> | bigint | number
   fileCount?: Prisma.IntFilter<"Torrent"> | number
   files?: Prisma.JsonFilter<"Torrent">
-  info?: Prisma.BytesFilter<"Torrent"> | runtime.Bytes
+  info?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
   pieceLayers?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
-  pieceLength?: Prisma.IntFilter<"Torrent"> | number
+  pieceLength?: Prisma.IntNullableFilter<"Torrent"> | number | null
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
   downloadPercent?: Prisma.IntFilter<"Torrent"> | number
@@ -552,9 +552,9 @@ export type TorrentOrderByWithAggregationInput = {
   size?: Prisma.SortOrder
   fileCount?: Prisma.SortOrder
   files?: Prisma.SortOrder
-  info?: Prisma.SortOrder
+  info?: Prisma.SortOrderInput | Prisma.SortOrder
   pieceLayers?: Prisma.SortOrderInput | Prisma.SortOrder
-  pieceLength?: Prisma.SortOrder
+  pieceLength?: Prisma.SortOrderInput | Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   createdBy?: Prisma.SortOrderInput | Prisma.SortOrder
   downloadPercent?: Prisma.SortOrder
@@ -592,9 +592,9 @@ export type TorrentScalarWhereWithAggregatesInput = {
   size?: Prisma.BigIntWithAggregatesFilter<"Torrent"> | bigint | number
   fileCount?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
   files?: Prisma.JsonWithAggregatesFilter<"Torrent">
-  info?: Prisma.BytesWithAggregatesFilter<"Torrent"> | runtime.Bytes
+  info?: Prisma.BytesNullableWithAggregatesFilter<"Torrent"> | runtime.Bytes | null
   pieceLayers?: Prisma.BytesNullableWithAggregatesFilter<"Torrent"> | runtime.Bytes | null
-  pieceLength?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
+  pieceLength?: Prisma.IntNullableWithAggregatesFilter<"Torrent"> | number | null
   comment?: Prisma.StringNullableWithAggregatesFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableWithAggregatesFilter<"Torrent"> | string | null
   downloadPercent?: Prisma.IntWithAggregatesFilter<"Torrent"> | number
@@ -623,9 +623,9 @@ export type TorrentCreateInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -659,9 +659,9 @@ export type TorrentUncheckedCreateInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -694,9 +694,9 @@ export type TorrentUpdateInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -730,9 +730,9 @@ export type TorrentUncheckedUpdateInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -766,9 +766,9 @@ export type TorrentCreateManyInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -797,9 +797,9 @@ export type TorrentUpdateManyMutationInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -827,9 +827,9 @@ export type TorrentUncheckedUpdateManyInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1082,10 +1082,6 @@ export type TorrentUncheckedUpdateManyWithoutCategoryNestedInput = {
   deleteMany?: Prisma.TorrentScalarWhereInput | Prisma.TorrentScalarWhereInput[]
 }
 
-export type BytesFieldUpdateOperationsInput = {
-  set?: runtime.Bytes
-}
-
 export type NullableBytesFieldUpdateOperationsInput = {
   set?: runtime.Bytes | null
 }
@@ -1160,9 +1156,9 @@ export type TorrentCreateWithoutUploaderInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1195,9 +1191,9 @@ export type TorrentUncheckedCreateWithoutUploaderInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1259,9 +1255,9 @@ export type TorrentScalarWhereInput = {
   size?: Prisma.BigIntFilter<"Torrent"> | bigint | number
   fileCount?: Prisma.IntFilter<"Torrent"> | number
   files?: Prisma.JsonFilter<"Torrent">
-  info?: Prisma.BytesFilter<"Torrent"> | runtime.Bytes
+  info?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
   pieceLayers?: Prisma.BytesNullableFilter<"Torrent"> | runtime.Bytes | null
-  pieceLength?: Prisma.IntFilter<"Torrent"> | number
+  pieceLength?: Prisma.IntNullableFilter<"Torrent"> | number | null
   comment?: Prisma.StringNullableFilter<"Torrent"> | string | null
   createdBy?: Prisma.StringNullableFilter<"Torrent"> | string | null
   downloadPercent?: Prisma.IntFilter<"Torrent"> | number
@@ -1290,9 +1286,9 @@ export type TorrentCreateWithoutCategoryInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1325,9 +1321,9 @@ export type TorrentUncheckedCreateWithoutCategoryInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1385,9 +1381,9 @@ export type TorrentCreateWithoutSnatchesInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1420,9 +1416,9 @@ export type TorrentUncheckedCreateWithoutSnatchesInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1470,9 +1466,9 @@ export type TorrentUpdateWithoutSnatchesInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1505,9 +1501,9 @@ export type TorrentUncheckedUpdateWithoutSnatchesInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1539,9 +1535,9 @@ export type TorrentCreateWithoutSuspiciousAnnouncesInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1574,9 +1570,9 @@ export type TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1624,9 +1620,9 @@ export type TorrentUpdateWithoutSuspiciousAnnouncesInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1659,9 +1655,9 @@ export type TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1693,9 +1689,9 @@ export type TorrentCreateWithoutThanksInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1728,9 +1724,9 @@ export type TorrentUncheckedCreateWithoutThanksInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1778,9 +1774,9 @@ export type TorrentUpdateWithoutThanksInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1813,9 +1809,9 @@ export type TorrentUncheckedUpdateWithoutThanksInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1847,9 +1843,9 @@ export type TorrentCreateWithoutBonusTransactionsInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1882,9 +1878,9 @@ export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -1932,9 +1928,9 @@ export type TorrentUpdateWithoutBonusTransactionsInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1967,9 +1963,9 @@ export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2002,9 +1998,9 @@ export type TorrentCreateManyUploaderInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -2032,9 +2028,9 @@ export type TorrentUpdateWithoutUploaderInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2067,9 +2063,9 @@ export type TorrentUncheckedUpdateWithoutUploaderInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2102,9 +2098,9 @@ export type TorrentUncheckedUpdateManyWithoutUploaderInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2133,9 +2129,9 @@ export type TorrentCreateManyCategoryInput = {
   size: bigint | number
   fileCount: number
   files: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info: runtime.Bytes
+  info?: runtime.Bytes | null
   pieceLayers?: runtime.Bytes | null
-  pieceLength: number
+  pieceLength?: number | null
   comment?: string | null
   createdBy?: string | null
   downloadPercent?: number
@@ -2163,9 +2159,9 @@ export type TorrentUpdateWithoutCategoryInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2198,9 +2194,9 @@ export type TorrentUncheckedUpdateWithoutCategoryInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2233,9 +2229,9 @@ export type TorrentUncheckedUpdateManyWithoutCategoryInput = {
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   fileCount?: Prisma.IntFieldUpdateOperationsInput | number
   files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  info?: Prisma.BytesFieldUpdateOperationsInput | runtime.Bytes
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  pieceLength?: Prisma.IntFieldUpdateOperationsInput | number
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2501,14 +2497,16 @@ export type $TorrentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     files: runtime.JsonValue
     /**
      * The bencoded info dictionary exactly as hashed; the .torrent download splices it verbatim.
+     * Null for a torrent imported without its .torrent file (src/import/): it still announces,
+     * its download answers 404.
      */
-    info: runtime.Bytes
+    info: runtime.Bytes | null
     /**
      * BEP 52 `piece layers` (v2 and hybrid torrents): the raw bencoded value of the top-level
      * key, spliced verbatim into downloads (not covered by the info hash). Null for v1 torrents.
      */
     pieceLayers: runtime.Bytes | null
-    pieceLength: number
+    pieceLength: number | null
     comment: string | null
     createdBy: string | null
     /**

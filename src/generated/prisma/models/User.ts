@@ -337,6 +337,7 @@ export type UserWhereInput = {
   funEntries?: Prisma.FunEntryListRelationFilter
   funVotes?: Prisma.FunVoteListRelationFilter
   news?: Prisma.NewsListRelationFilter
+  torrentSecrets?: Prisma.TorrentSecretListRelationFilter
 }
 
 export type UserOrderByWithRelationInput = {
@@ -369,6 +370,7 @@ export type UserOrderByWithRelationInput = {
   funEntries?: Prisma.FunEntryOrderByRelationAggregateInput
   funVotes?: Prisma.FunVoteOrderByRelationAggregateInput
   news?: Prisma.NewsOrderByRelationAggregateInput
+  torrentSecrets?: Prisma.TorrentSecretOrderByRelationAggregateInput
 }
 
 export type UserWhereUniqueInput = Prisma.AtLeast<{
@@ -404,6 +406,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   funEntries?: Prisma.FunEntryListRelationFilter
   funVotes?: Prisma.FunVoteListRelationFilter
   news?: Prisma.NewsListRelationFilter
+  torrentSecrets?: Prisma.TorrentSecretListRelationFilter
 }, "id" | "usernameLower" | "email" | "passkey">
 
 export type UserOrderByWithAggregationInput = {
@@ -480,6 +483,7 @@ export type UserCreateInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateInput = {
@@ -511,6 +515,7 @@ export type UserUncheckedCreateInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserUpdateInput = {
@@ -541,6 +546,7 @@ export type UserUpdateInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateInput = {
@@ -572,6 +578,7 @@ export type UserUncheckedUpdateInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateManyInput = {
@@ -1002,6 +1009,20 @@ export type UserUpdateOneRequiredWithoutNewsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutNewsInput, Prisma.UserUpdateWithoutNewsInput>, Prisma.UserUncheckedUpdateWithoutNewsInput>
 }
 
+export type UserCreateNestedOneWithoutTorrentSecretsInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutTorrentSecretsInput, Prisma.UserUncheckedCreateWithoutTorrentSecretsInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutTorrentSecretsInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutTorrentSecretsNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutTorrentSecretsInput, Prisma.UserUncheckedCreateWithoutTorrentSecretsInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutTorrentSecretsInput
+  upsert?: Prisma.UserUpsertWithoutTorrentSecretsInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutTorrentSecretsInput, Prisma.UserUpdateWithoutTorrentSecretsInput>, Prisma.UserUncheckedUpdateWithoutTorrentSecretsInput>
+}
+
 export type UserCreateWithoutInviteesInput = {
   username: string
   usernameLower: string
@@ -1029,6 +1050,7 @@ export type UserCreateWithoutInviteesInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInviteesInput = {
@@ -1059,6 +1081,7 @@ export type UserUncheckedCreateWithoutInviteesInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInviteesInput = {
@@ -1093,6 +1116,7 @@ export type UserCreateWithoutInvitedByInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInvitedByInput = {
@@ -1123,6 +1147,7 @@ export type UserUncheckedCreateWithoutInvitedByInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInvitedByInput = {
@@ -1173,6 +1198,7 @@ export type UserUpdateWithoutInviteesInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInviteesInput = {
@@ -1203,6 +1229,7 @@ export type UserUncheckedUpdateWithoutInviteesInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserUpsertWithWhereUniqueWithoutInvitedByInput = {
@@ -1270,6 +1297,7 @@ export type UserCreateWithoutInvitesSentInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInvitesSentInput = {
@@ -1300,6 +1328,7 @@ export type UserUncheckedCreateWithoutInvitesSentInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInvitesSentInput = {
@@ -1334,6 +1363,7 @@ export type UserCreateWithoutInviteUsedInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInviteUsedInput = {
@@ -1364,6 +1394,7 @@ export type UserUncheckedCreateWithoutInviteUsedInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInviteUsedInput = {
@@ -1409,6 +1440,7 @@ export type UserUpdateWithoutInvitesSentInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInvitesSentInput = {
@@ -1439,6 +1471,7 @@ export type UserUncheckedUpdateWithoutInvitesSentInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserUpsertWithoutInviteUsedInput = {
@@ -1479,6 +1512,7 @@ export type UserUpdateWithoutInviteUsedInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInviteUsedInput = {
@@ -1509,6 +1543,7 @@ export type UserUncheckedUpdateWithoutInviteUsedInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutTorrentsInput = {
@@ -1538,6 +1573,7 @@ export type UserCreateWithoutTorrentsInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutTorrentsInput = {
@@ -1568,6 +1604,7 @@ export type UserUncheckedCreateWithoutTorrentsInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutTorrentsInput = {
@@ -1613,6 +1650,7 @@ export type UserUpdateWithoutTorrentsInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutTorrentsInput = {
@@ -1643,6 +1681,7 @@ export type UserUncheckedUpdateWithoutTorrentsInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutSnatchesInput = {
@@ -1672,6 +1711,7 @@ export type UserCreateWithoutSnatchesInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutSnatchesInput = {
@@ -1702,6 +1742,7 @@ export type UserUncheckedCreateWithoutSnatchesInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutSnatchesInput = {
@@ -1747,6 +1788,7 @@ export type UserUpdateWithoutSnatchesInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutSnatchesInput = {
@@ -1777,6 +1819,7 @@ export type UserUncheckedUpdateWithoutSnatchesInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutSuspiciousAnnouncesInput = {
@@ -1806,6 +1849,7 @@ export type UserCreateWithoutSuspiciousAnnouncesInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutSuspiciousAnnouncesInput = {
@@ -1836,6 +1880,7 @@ export type UserUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutSuspiciousAnnouncesInput = {
@@ -1881,6 +1926,7 @@ export type UserUpdateWithoutSuspiciousAnnouncesInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
@@ -1911,6 +1957,7 @@ export type UserUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutThanksInput = {
@@ -1940,6 +1987,7 @@ export type UserCreateWithoutThanksInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutThanksInput = {
@@ -1970,6 +2018,7 @@ export type UserUncheckedCreateWithoutThanksInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutThanksInput = {
@@ -2015,6 +2064,7 @@ export type UserUpdateWithoutThanksInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutThanksInput = {
@@ -2045,6 +2095,7 @@ export type UserUncheckedUpdateWithoutThanksInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutBonusTransactionsInput = {
@@ -2074,6 +2125,7 @@ export type UserCreateWithoutBonusTransactionsInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutBonusTransactionsInput = {
@@ -2104,6 +2156,7 @@ export type UserUncheckedCreateWithoutBonusTransactionsInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutBonusTransactionsInput = {
@@ -2138,6 +2191,7 @@ export type UserCreateWithoutBonusCounterpartsInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutBonusCounterpartsInput = {
@@ -2168,6 +2222,7 @@ export type UserUncheckedCreateWithoutBonusCounterpartsInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutBonusCounterpartsInput = {
@@ -2213,6 +2268,7 @@ export type UserUpdateWithoutBonusTransactionsInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutBonusTransactionsInput = {
@@ -2243,6 +2299,7 @@ export type UserUncheckedUpdateWithoutBonusTransactionsInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserUpsertWithoutBonusCounterpartsInput = {
@@ -2283,6 +2340,7 @@ export type UserUpdateWithoutBonusCounterpartsInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutBonusCounterpartsInput = {
@@ -2313,6 +2371,7 @@ export type UserUncheckedUpdateWithoutBonusCounterpartsInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutFunEntriesInput = {
@@ -2342,6 +2401,7 @@ export type UserCreateWithoutFunEntriesInput = {
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutFunEntriesInput = {
@@ -2372,6 +2432,7 @@ export type UserUncheckedCreateWithoutFunEntriesInput = {
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutFunEntriesInput = {
@@ -2417,6 +2478,7 @@ export type UserUpdateWithoutFunEntriesInput = {
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutFunEntriesInput = {
@@ -2447,6 +2509,7 @@ export type UserUncheckedUpdateWithoutFunEntriesInput = {
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutFunVotesInput = {
@@ -2476,6 +2539,7 @@ export type UserCreateWithoutFunVotesInput = {
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutFunVotesInput = {
@@ -2506,6 +2570,7 @@ export type UserUncheckedCreateWithoutFunVotesInput = {
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutFunVotesInput = {
@@ -2551,6 +2616,7 @@ export type UserUpdateWithoutFunVotesInput = {
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutFunVotesInput = {
@@ -2581,6 +2647,7 @@ export type UserUncheckedUpdateWithoutFunVotesInput = {
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutNewsInput = {
@@ -2610,6 +2677,7 @@ export type UserCreateWithoutNewsInput = {
   bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutNewsInput = {
@@ -2640,6 +2708,7 @@ export type UserUncheckedCreateWithoutNewsInput = {
   bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutNewsInput = {
@@ -2685,6 +2754,7 @@ export type UserUpdateWithoutNewsInput = {
   bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutNewsInput = {
@@ -2715,6 +2785,145 @@ export type UserUncheckedUpdateWithoutNewsInput = {
   bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+}
+
+export type UserCreateWithoutTorrentSecretsInput = {
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
+  invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+}
+
+export type UserUncheckedCreateWithoutTorrentSecretsInput = {
+  id?: number
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  invitedById?: number | null
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+}
+
+export type UserCreateOrConnectWithoutTorrentSecretsInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutTorrentSecretsInput, Prisma.UserUncheckedCreateWithoutTorrentSecretsInput>
+}
+
+export type UserUpsertWithoutTorrentSecretsInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutTorrentSecretsInput, Prisma.UserUncheckedUpdateWithoutTorrentSecretsInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutTorrentSecretsInput, Prisma.UserUncheckedCreateWithoutTorrentSecretsInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutTorrentSecretsInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutTorrentSecretsInput, Prisma.UserUncheckedUpdateWithoutTorrentSecretsInput>
+}
+
+export type UserUpdateWithoutTorrentSecretsInput = {
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
+  invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+}
+
+export type UserUncheckedUpdateWithoutTorrentSecretsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
 }
 
 export type UserCreateManyInvitedByInput = {
@@ -2762,6 +2971,7 @@ export type UserUpdateWithoutInvitedByInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInvitedByInput = {
@@ -2792,6 +3002,7 @@ export type UserUncheckedUpdateWithoutInvitedByInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateManyWithoutInvitedByInput = {
@@ -2829,6 +3040,7 @@ export type UserCountOutputType = {
   funEntries: number
   funVotes: number
   news: number
+  torrentSecrets: number
 }
 
 export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2843,6 +3055,7 @@ export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.I
   funEntries?: boolean | UserCountOutputTypeCountFunEntriesArgs
   funVotes?: boolean | UserCountOutputTypeCountFunVotesArgs
   news?: boolean | UserCountOutputTypeCountNewsArgs
+  torrentSecrets?: boolean | UserCountOutputTypeCountTorrentSecretsArgs
 }
 
 /**
@@ -2932,6 +3145,13 @@ export type UserCountOutputTypeCountNewsArgs<ExtArgs extends runtime.Types.Exten
   where?: Prisma.NewsWhereInput
 }
 
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountTorrentSecretsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.TorrentSecretWhereInput
+}
+
 
 export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2963,6 +3183,7 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   funEntries?: boolean | Prisma.User$funEntriesArgs<ExtArgs>
   funVotes?: boolean | Prisma.User$funVotesArgs<ExtArgs>
   news?: boolean | Prisma.User$newsArgs<ExtArgs>
+  torrentSecrets?: boolean | Prisma.User$torrentSecretsArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -3040,6 +3261,7 @@ export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   funEntries?: boolean | Prisma.User$funEntriesArgs<ExtArgs>
   funVotes?: boolean | Prisma.User$funVotesArgs<ExtArgs>
   news?: boolean | Prisma.User$newsArgs<ExtArgs>
+  torrentSecrets?: boolean | Prisma.User$torrentSecretsArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type UserIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -3065,6 +3287,7 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     funEntries: Prisma.$FunEntryPayload<ExtArgs>[]
     funVotes: Prisma.$FunVotePayload<ExtArgs>[]
     news: Prisma.$NewsPayload<ExtArgs>[]
+    torrentSecrets: Prisma.$TorrentSecretPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -3502,6 +3725,7 @@ export interface Prisma__UserClient<T, Null = never, ExtArgs extends runtime.Typ
   funEntries<T extends Prisma.User$funEntriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$funEntriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FunEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   funVotes<T extends Prisma.User$funVotesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$funVotesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FunVotePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   news<T extends Prisma.User$newsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$newsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$NewsPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  torrentSecrets<T extends Prisma.User$torrentSecretsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$torrentSecretsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TorrentSecretPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -4242,6 +4466,30 @@ export type User$newsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   take?: number
   skip?: number
   distinct?: Prisma.NewsScalarFieldEnum | Prisma.NewsScalarFieldEnum[]
+}
+
+/**
+ * User.torrentSecrets
+ */
+export type User$torrentSecretsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the TorrentSecret
+   */
+  select?: Prisma.TorrentSecretSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the TorrentSecret
+   */
+  omit?: Prisma.TorrentSecretOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.TorrentSecretInclude<ExtArgs> | null
+  where?: Prisma.TorrentSecretWhereInput
+  orderBy?: Prisma.TorrentSecretOrderByWithRelationInput | Prisma.TorrentSecretOrderByWithRelationInput[]
+  cursor?: Prisma.TorrentSecretWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.TorrentSecretScalarFieldEnum | Prisma.TorrentSecretScalarFieldEnum[]
 }
 
 /**
