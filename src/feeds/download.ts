@@ -9,6 +9,7 @@ import type { AppContext } from '../app-context.ts';
 import type { CachedUser } from '../cache/user-directory.ts';
 import { contentDisposition } from '../shared/content-disposition.ts';
 import { announceUrlFor, buildDownload } from '../torrents/download.ts';
+import { TorrentFileMissing } from '../torrents/errors.ts';
 import { canSee } from '../torrents/visibility.ts';
 
 export async function serveDownload(app: AppContext, res: ServerResponse, id: number, user: CachedUser): Promise<void> {
@@ -19,6 +20,11 @@ export async function serveDownload(app: AppContext, res: ServerResponse, id: nu
   if (!torrent || !canSee(user, torrent)) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end('torrent not found\n');
+    return;
+  }
+  if (!torrent.info) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`${new TorrentFileMissing().message}\n`);
     return;
   }
   const body = buildDownload(torrent, announceUrlFor(app.config.publicUrl, user.passkey));

@@ -7,10 +7,14 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nexusPasswordHash } from '../../src/auth/passwords.ts';
 import { signSession } from '../../src/auth/jwt.ts';
+import { createCompatModule } from '../../compat/module.ts';
+import { feedsModule } from '../../src/feeds/module.ts';
+import { createGraphQLModule } from '../../src/graphql/module.ts';
 import { aPeerId, aTorrent, aUser } from '../support/factories.ts';
-import type { TestApp } from '../support/test-app.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { announce, failureOf } from '../support/tracker-client.ts';
-import { startCompatApp } from '../compat/support.ts';
+import { GENEROUS_JSONAPI } from '../compat/support.ts';
+import { GENEROUS } from '../graphql/support.ts';
 
 let t: TestApp;
 const SECRET = Buffer.from('hjklmnopqrstuvwxdefg', 'latin1');
@@ -35,7 +39,7 @@ function post(path: string, body: Record<string, string>, form = false) {
 }
 
 beforeAll(async () => {
-  ({ t } = await startCompatApp());
+  t = await startTestApp({}, { modules: [createCompatModule({ jsonapiLimits: GENEROUS_JSONAPI }), feedsModule, createGraphQLModule({ rateLimits: GENEROUS })], timers: false });
 });
 afterAll(async () => {
   await t.stop();
@@ -70,7 +74,7 @@ describe('old passwords', () => {
 });
 
 describe('a torrent imported without its .torrent file', () => {
-  it('announces, and its download answers 404 with the reason on /download, REST and GraphQL', async () => {
+  it('announces, and its download answers 404 with the reason on /download (session or passkey), REST and GraphQL', async () => {
     const owner = await aUser(t.db);
     const tor = await aTorrent(t.db, owner.id);
     await t.db.prisma.torrent.update({ where: { id: tor.id }, data: { info: null, pieceLength: null } });
@@ -82,6 +86,8 @@ describe('a torrent imported without its .torrent file', () => {
     const native = await fetch(`${t.url}/download/${tor.id}`, { headers: auth });
     expect(native.status).toBe(404);
     expect(((await native.json()) as { error: { message: string } }).error.message).toMatch(/no \.torrent file here/);
+    const byPasskey = await fetch(`${t.url}/download/${tor.id}?passkey=${leecher.passkey}`);
+    expect([byPasskey.status, await byPasskey.text()]).toEqual([404, expect.stringMatching(/no \.torrent file here/) as unknown]);
     const rest = await fetch(`${t.url}/api/torrents/${tor.id}/download`, { headers: auth });
     expect(rest.status).toBe(404);
     const gql = (await (await fetch(`${t.url}/graphql`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ torrent(id: ${tor.id}) { pieceLength torrentFile } }` }) })).json()) as {
