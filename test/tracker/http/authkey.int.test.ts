@@ -14,6 +14,16 @@ let bob: TestUser;
 let tor: TestTorrent;
 const token = (secret: string) => new Hashids(secret).encode(20231105);
 
+/** Events reach the caches asynchronously: retries `announce` until `ok` holds (10 s at most; slowly, as refused authkeys count against the address). */
+async function until(announce: () => ReturnType<typeof authkeyAnnounce>, ok: (failure: string | undefined) => boolean): Promise<string | undefined> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const failure = failureOf(await announce());
+    if (ok(failure) || Date.now() > end) return failure;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 beforeAll(async () => {
   t = await startTestApp({}, { timers: false });
   alice = await aUser(t.db);
@@ -28,14 +38,14 @@ beforeAll(async () => {
   });
   // As an import does: every process's caches reload.
   t.app.ctx.events.publish({ type: 'caches.reload' });
-  await new Promise((r) => setTimeout(r, 200));
+  await until(() => authkeyAnnounce(`1|${bob.id}|${token('bobSecret0123456')}`, aPeerId(), 0, '/announce.php', 'stopped'), (f) => f === undefined);
 });
 afterAll(async () => {
   await t.stop();
 });
 
-function authkeyAnnounce(authkey: string, peerId: Buffer, left: number, path = '/announce.php') {
-  const q = announceQuery({ infoHash: tor.hashBytes, peerId, left, event: 'started', compact: 1 });
+function authkeyAnnounce(authkey: string, peerId: Buffer, left: number, path = '/announce.php', event: 'started' | 'stopped' = 'started') {
+  const q = announceQuery({ infoHash: tor.hashBytes, peerId, left, event, compact: 1 });
   return trackerGet(`${t.url}${path}?authkey=${authkey}&${q}`);
 }
 
@@ -74,15 +84,14 @@ describe('authkey announces', () => {
     for (const key of refused) expect(failureOf(await authkeyAnnounce(key, aPeerId(), 5))).toMatch(/authkey|passkey/);
     await t.db.prisma.user.update({ where: { id: bob.id }, data: { status: 'DISABLED' } });
     t.app.ctx.events.publish({ type: 'user.changed', userId: bob.id });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(failureOf(await authkeyAnnounce(`1|${bob.id}|${token('bobSecret0123456')}`, aPeerId(), 5))).toMatch(/disabled/);
+    expect(await until(() => authkeyAnnounce(`1|${bob.id}|${token('bobSecret0123456')}`, aPeerId(), 5), (f) => f !== undefined)).toMatch(/disabled/);
   });
 
   it('follows a passkey reset: the authkey still names the user, now under the new passkey', async () => {
     const fresh = 'ab'.repeat(16);
     await t.db.prisma.user.update({ where: { id: alice.id }, data: { passkey: fresh } });
     t.app.ctx.events.publish({ type: 'user.changed', userId: alice.id });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => trackerGet(`${t.url}/announce?passkey=${fresh}&${announceQuery({ infoHash: tor.hashBytes, peerId: aPeerId(), left: 0, event: 'stopped' })}`), (f) => f === undefined);
     expect(failureOf(await authkeyAnnounce(`${tor.id}|${alice.id}|${token('aliceThisTorrent')}`, aPeerId(), 0))).toBeUndefined();
   });
 });
