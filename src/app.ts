@@ -10,6 +10,7 @@ import { AccountingFlusher } from './accounting/flush.ts';
 import { Ledger } from './accounting/ledger.ts';
 import { ledgerSource } from './accounting/credit-source.ts';
 import { createSuspicionLog } from './accounting/suspicion-log.ts';
+import { CompletionSeeder } from './accounting/completion-seeder.ts';
 import type { AppContext } from './app-context.ts';
 import { ClientAllowList } from './cache/client-allow-list.ts';
 import { TorrentRegistry } from './cache/torrent-registry.ts';
@@ -105,6 +106,7 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
     { defaultMetrics: config.env !== 'test' },
   );
   const suspicions = createSuspicionLog({ db, events, metrics, logger, nowMs: now });
+  const completions = new CompletionSeeder(db, swarm, torrents, logger);
   flusher.alsoWrite = () => suspicions.flush();
   const tracker: TrackerDeps = {
     users,
@@ -116,6 +118,7 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
     rules: { maxGapSeconds: peerTtl, bonusPerSeedHour: config.accounting.bonusPerSeedHour, maxUploadRate: config.tracker.maxUploadRate, revokeLeechRate: config.tracker.revokeLeechRate },
     announceRateLimit: config.tracker.announceRateLimit,
     onSuspicious: suspicions.record,
+    completions,
     limiter: redisStore ? redisAnnounceLimiter(redisStore.redis, config.tracker.announceRateLimit, config.redisPrefix) : memoryAnnounceLimiter(config.tracker.announceRateLimit),
   };
   const clientIp = createClientIpResolver(config.trustProxy);

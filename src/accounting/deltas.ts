@@ -83,6 +83,15 @@ export interface CreditRules {
 
 export const NO_CREDIT: Credit = Object.freeze({ uploaded: 0, downloaded: 0, rawUploaded: 0, rawDownloaded: 0, seedSeconds: 0, leechSeconds: 0, completed: false, bonus: 0, suspicion: 0 });
 
+/**
+ * Whether an announce completes the session's download: a session seen leeching reports
+ * `completed`, or reaches left = 0. The swarm stores count completions with the same rule
+ * (redis-announce.lua repeats it).
+ */
+export function isCompletion(prev: PreviousSession, event: AnnounceEvent, left: number): boolean {
+  return prev.everLeecher && (event === AnnounceEvent.Completed || (!prev.seeder && left === 0));
+}
+
 export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
   const prev = input.previous;
   if (prev === null) return NO_CREDIT;
@@ -112,7 +121,7 @@ export function computeCredit(input: CreditInput, rules: CreditRules): Credit {
     rawDownloaded: down,
     seedSeconds,
     leechSeconds,
-    completed: prev.everLeecher && (input.event === AnnounceEvent.Completed || (!prev.seeder && input.left === 0)),
+    completed: isCompletion(prev, input.event, input.left),
     bonus: (seedSeconds * rules.bonusPerSeedHour) / 3600,
     suspicion,
   };

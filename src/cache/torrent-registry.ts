@@ -17,7 +17,10 @@ export interface CachedTorrent extends StoredFactors {
   /** Binary keys this torrent answers to. */
   keys: string[];
   status: TorrentStatus;
-  /** Times completed (first completion per user), as last written by the accounting flush. */
+  /**
+   * Times completed (first completion per user): the swarm store's live count when the tracker
+   * last read one, else the database's. Never lowered by a database read that lags behind it.
+   */
   completed: number;
 }
 
@@ -52,6 +55,15 @@ export function hexToBinary(hex: string): string {
 
 export function binaryToHex(bin: string): string {
   return Buffer.from(bin, 'latin1').toString('hex');
+}
+
+/**
+ * The torrent's times completed, given the count a swarm store answered (-1: it has none yet):
+ * the store's live count replaces the cached one; otherwise the cached one stands.
+ */
+export function liveCompleted(torrent: CachedTorrent, storeCount: number): number {
+  if (storeCount >= 0) torrent.completed = storeCount;
+  return torrent.completed;
 }
 
 export class TorrentRegistry {
@@ -93,6 +105,7 @@ export class TorrentRegistry {
   }
 
   private put(row: Row): CachedTorrent {
+    const before = this.byIdMap.get(row.id)?.completed ?? 0;
     this.drop(row.id);
     const keys = [hexToBinary(row.infoHash)];
     if (row.infoHashV2) keys.push(hexToBinary(row.infoHashV2.slice(0, 40)));
@@ -105,7 +118,7 @@ export class TorrentRegistry {
       downloadUntil: row.downloadPercentUntil ? row.downloadPercentUntil.getTime() : null,
       uploadPercent: row.uploadPercent,
       uploadUntil: row.uploadPercentUntil ? row.uploadPercentUntil.getTime() : null,
-      completed: row.timesCompleted,
+      completed: Math.max(before, row.timesCompleted),
     };
     this.byIdMap.set(row.id, entry);
     for (const k of keys) {
@@ -144,9 +157,10 @@ export class TorrentRegistry {
     return this.byIdMap.get(id);
   }
 
+  /** A count read from the database or the swarm store: the cache keeps the higher. */
   setCompleted(id: number, completed: number): void {
     const t = this.byIdMap.get(id);
-    if (t) t.completed = completed;
+    if (t && completed > t.completed) t.completed = completed;
   }
 
   get size(): number {

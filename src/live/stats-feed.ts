@@ -13,7 +13,7 @@
  * accounting flush credited the user, via `transferFlushed`).
  */
 import type { AppContext } from '../app-context.ts';
-import type { CachedTorrent } from '../cache/torrent-registry.ts';
+import { liveCompleted, type CachedTorrent } from '../cache/torrent-registry.ts';
 import type { BusySwarm, LivePubSub, SiteStatsEvent, SwarmStatsEvent } from './pubsub.ts';
 
 export interface StatsFeedOptions {
@@ -56,7 +56,7 @@ export function createStatsFeed(deps: FeedDeps, pubsub: LivePubSub, overrides: P
 
   const swarmStats = async (t: CachedTorrent): Promise<SwarmStatsEvent> => {
     const [c] = await deps.swarm.scrape([t.keys[0] as string]);
-    return { infoHash: t.infoHash, torrentId: t.id, seeders: c?.seeders ?? 0, leechers: c?.leechers ?? 0, completed: t.completed };
+    return { infoHash: t.infoHash, torrentId: t.id, seeders: c?.seeders ?? 0, leechers: c?.leechers ?? 0, completed: liveCompleted(t, c?.completed ?? -1) };
   };
 
   const siteStats = async (): Promise<SiteStatsEvent> => {
@@ -102,7 +102,7 @@ export function createStatsFeed(deps: FeedDeps, pubsub: LivePubSub, overrides: P
       (counts) => {
         ready.forEach((r, i) => {
           const c = counts[i];
-          pubsub.publish('swarm:stats', { infoHash: r.infoHash, torrentId: r.id, seeders: c?.seeders ?? 0, leechers: c?.leechers ?? 0, completed: r.completed }, r.infoHash);
+          pubsub.publish('swarm:stats', { infoHash: r.infoHash, torrentId: r.id, seeders: c?.seeders ?? 0, leechers: c?.leechers ?? 0, completed: liveCompleted(r, c?.completed ?? -1) }, r.infoHash);
         });
       },
       (err: unknown) => logger.error({ err }, 'swarm stats for subscribers failed'),

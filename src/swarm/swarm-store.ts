@@ -15,6 +15,13 @@
  * - `sweep(now)` drops addresses not announced for `peerTtl` seconds, and sessions left with
  *   none. Counts always equal the stored sessions.
  * - Calls for one info hash are atomic with respect to each other.
+ * - Times completed are counted live, per swarm, once per user: an announce that completes
+ *   (accounting/deltas.ts `isCompletion`) adds its user to the swarm's completers and, when the
+ *   user is new there, adds one to the count, which the same and every later announce and
+ *   scrape report. A swarm's count starts unknown (-1): `seedCompletions` gives it the
+ *   database's count and completers once (completers recorded meanwhile that the database does
+ *   not hold yet are added to it); afterwards the store's count is the count. Completion counts
+ *   outlive the swarm's peers (a completed download often leaves the swarm at once).
  */
 import type { CreditRules } from '../accounting/deltas.ts';
 import type { TransferFactors } from '../torrents/promotion.ts';
@@ -65,8 +72,15 @@ export interface SwarmCounts {
   leechers: number;
 }
 
+export interface SwarmScrape extends SwarmCounts {
+  /** Times completed; -1 while the swarm's count is not seeded. */
+  completed: number;
+}
+
 export interface AnnounceResult extends SwarmCounts {
   previous: PreviousSession | null;
+  /** Times completed after this announce; -1 while the swarm's count is not seeded (`seedCompletions`). */
+  completed: number;
   /** Compact IPv4 peers, 6 bytes each. */
   peers4: Buffer;
   /** Compact IPv6 peers, 18 bytes each. */
@@ -123,7 +137,13 @@ export interface SwarmStore {
   /** Ends a session (WebSocket closed); returns its last baseline, if it existed. */
   remove(infoHash: string, peerId: string, userId: number, keyHash: number): Promise<PreviousSession | null>;
   /** Counts for each hash, in order; zero counts for swarms without peers. */
-  scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]>;
+  scrape(infoHashes: readonly string[]): Promise<SwarmScrape[]>;
+  /**
+   * Gives a swarm whose completion count is not seeded the database's count and the users it
+   * knows completed (read together, in one snapshot); a seeded swarm is left as it is. Returns
+   * the swarm's count.
+   */
+  seedCompletions(infoHash: string, completed: number, userIds: readonly number[]): Promise<number>;
   /**
    * Up to `limit` sessions of one swarm, seeders first (the torrent page's seeding status).
    * Optional: a store without it lists no peers. Read-only; never called on the announce path.

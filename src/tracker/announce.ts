@@ -7,8 +7,9 @@
 import { computeCredit, type CreditRules } from '../accounting/deltas.ts';
 import type { Ledger } from '../accounting/ledger.ts';
 import type { SuspicionRecorder } from '../accounting/suspicion-log.ts';
+import type { CompletionSeeder } from '../accounting/completion-seeder.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
-import type { TorrentRegistry, CachedTorrent } from '../cache/torrent-registry.ts';
+import { liveCompleted, type TorrentRegistry, type CachedTorrent } from '../cache/torrent-registry.ts';
 import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH } from '../cache/passkey-index.ts';
 import type { UserDirectory } from '../cache/user-directory.ts';
 import type { AnnounceResult, PeerAnnounce, StoreCredit, SwarmStore } from '../swarm/swarm-store.ts';
@@ -33,6 +34,8 @@ export interface TrackerDeps {
   onSwarmChange?: (torrent: CachedTorrent) => void;
   /** Called when an announce's reported upload was not credited in full (metrics, staff log). */
   onSuspicious?: SuspicionRecorder;
+  /** Seeds a swarm's live completion count the store does not know yet (from the database). */
+  completions?: CompletionSeeder;
 }
 
 export interface PeerInput {
@@ -189,6 +192,8 @@ function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
 }
 
 function finish(deps: TrackerDeps, torrent: CachedTorrent, result: AnnounceResult): AnnounceOutcome {
+  if (result.completed < 0) deps.completions?.request(torrent);
+  else liveCompleted(torrent, result.completed);
   deps.onSwarmChange?.(torrent);
   return { torrent, result };
 }
@@ -220,5 +225,5 @@ export async function scrape(deps: TrackerDeps, passkey: string, infoHashes: str
     if (torrent && torrent.status === 'ACTIVE') known.push({ key, torrent });
   }
   const counts = await deps.swarm.scrape(known.map((k) => k.torrent.keys[0] as string));
-  return known.map((k, i) => ({ infoHash: k.key, seeders: counts[i]?.seeders ?? 0, leechers: counts[i]?.leechers ?? 0, completed: k.torrent.completed }));
+  return known.map((k, i) => ({ infoHash: k.key, seeders: counts[i]?.seeders ?? 0, leechers: counts[i]?.leechers ?? 0, completed: liveCompleted(k.torrent, counts[i]?.completed ?? -1) }));
 }

@@ -17,10 +17,10 @@ import { migrate } from '../../src/db/migrate.ts';
 import { openDatabase, type Database } from '../../src/db/open-database.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createRedisEventBus } from '../../src/shared/redis-events.ts';
-import { aPeerId, aTorrent, aUser } from '../support/factories.ts';
+import { aPeerId, aTorrent, aUser, encodeBytes } from '../support/factories.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { dropRedisPrefix, freshPostgres, onPostgres } from '../support/test-app.ts';
-import { announce, compactPeers, failureOf } from '../support/tracker-client.ts';
+import { announce, compactPeers, failureOf, trackerGet } from '../support/tracker-client.ts';
 
 const base = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -107,6 +107,35 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     expect(compactPeers(got.body.peers as Uint8Array)).toEqual(['127.0.0.1:51413']);
     for (const p of [p1, p2]) p.child.kill('SIGTERM');
     await Promise.all([p1.exited, p2.exited]);
+  });
+
+  it('counts a completion announced on one process in the very next scrape and announce on the other, once per user', async () => {
+    const [p1, p2] = await Promise.all([start(), start()]);
+    const owner = await aUser(db);
+    const leecher = await aUser(db);
+    const tor = await aTorrent(db, owner.id);
+    const scrape = async (url: string) => {
+      const r = await trackerGet(`${url}/scrape?passkey=${owner.passkey}&info_hash=${encodeBytes(tor.hashBytes)}`);
+      return (Object.values(r.body.files as Record<string, Record<string, number>>)[0] as Record<string, number>).downloaded;
+    };
+    const peerId = aPeerId();
+    expect(failureOf(await announce(p1.url, { passkey: leecher.passkey, infoHash: tor.hashBytes, peerId, left: 9, event: 'started' }))).toBeUndefined();
+    // The swarm's first announce has its count read from the database, off the announce path.
+    await new Promise((r) => setTimeout(r, 500));
+    const done = await announce(p1.url, { passkey: leecher.passkey, infoHash: tor.hashBytes, peerId, left: 0, downloaded: 9, event: 'completed' });
+    expect(done.body.downloaded).toBe(1);
+    // No flush runs here (ACCOUNTING_FLUSH_INTERVAL_MS is ten minutes): the count lives in Redis.
+    expect(await scrape(p2.url)).toBe(1);
+    expect((await announce(p2.url, { passkey: owner.passkey, infoHash: tor.hashBytes, peerId: aPeerId(), left: 0, event: 'started' })).body.downloaded).toBe(1);
+    // The same user completing again through the other process: still one.
+    const again = aPeerId();
+    await announce(p2.url, { passkey: leecher.passkey, infoHash: tor.hashBytes, peerId: again, left: 9, event: 'started' });
+    expect((await announce(p2.url, { passkey: leecher.passkey, infoHash: tor.hashBytes, peerId: again, left: 0, downloaded: 9, event: 'completed' })).body.downloaded).toBe(1);
+    expect(await scrape(p1.url)).toBe(1);
+    for (const p of [p1, p2]) p.child.kill('SIGTERM');
+    await Promise.all([p1.exited, p2.exited]);
+    // The graceful stops flushed it: the database agrees.
+    expect((await db.prisma.torrent.findUniqueOrThrow({ where: { id: tor.id } })).timesCompleted).toBe(1);
   });
 
   it('delivers swarmStats to a subscriber on one process for announces on the other', async () => {

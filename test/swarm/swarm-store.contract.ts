@@ -127,7 +127,7 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       await store.announce(peer(1, { keyHash: 1 }), WANT);
       await store.announce(peer(1, { keyHash: 2 }), WANT);
       await store.announce(peer(1, { userId: 999 }), WANT);
-      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 3 });
+      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 3, completed: -1 });
     });
 
     it('removes a peer at once on stopped, one family at a time for dual stack', async () => {
@@ -135,10 +135,10 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       await store.announce(peer(1), WANT);
       await store.announce(peer(1, { ip: ip6 }), WANT);
       await store.announce(peer(1, { ip: ip6, event: AnnounceEvent.Stopped }), WANT);
-      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 1 });
+      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 1, completed: -1 });
       const stopped = await store.announce(peer(1, { event: AnnounceEvent.Stopped }), WANT);
       expect(stopped.previous).not.toBeNull();
-      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 0 });
+      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 0, completed: -1 });
       expect((await store.totals()).peers).toBe(0);
     });
 
@@ -153,7 +153,7 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       await store.announce(peer(1), WANT);
       await store.announce(peer(2, { now: T0 + 2000 }), WANT);
       expect(await store.sweep(T0 + 2500)).toBe(1);
-      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 1 });
+      expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 1, completed: -1 });
     });
 
     it('keeps WebRTC and HTTP peers apart but counts both', async () => {
@@ -175,9 +175,9 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       await store.announce(peer(3, { infoHash: HASH_B }), WANT);
       const unknown = Buffer.alloc(20, 9).toString('latin1');
       expect(await store.scrape([HASH_A, HASH_B, unknown])).toEqual([
-        { seeders: 0, leechers: 1 },
-        { seeders: 1, leechers: 1 },
-        { seeders: 0, leechers: 0 },
+        { seeders: 0, leechers: 1, completed: -1 },
+        { seeders: 1, leechers: 1, completed: -1 },
+        { seeders: 0, leechers: 0, completed: -1 },
       ]);
       expect(await store.totals()).toEqual({ swarms: 2, peers: 3, seeders: 1, leechers: 2 });
       expect((await store.busiest(1))[0]).toEqual({ infoHash: HASH_B, seeders: 1, leechers: 1 });
@@ -196,6 +196,67 @@ export function describeSwarmStore(name: string, make: (peerTtl: number) => Prom
       expect(list.find((p) => p.userId === 1)).toMatchObject({ seeder: false, uploaded: 5, downloaded: 6, ip: '10.0.0.1', ipv6: null, port: 6001 });
       expect(list.find((p) => p.userId === 3)).toMatchObject({ ip: null, ipv6: null, port: null });
       expect(await store.listPeers(HASH_A, 1)).toHaveLength(1);
+    });
+
+    describe('times completed: counted at the announce, once per user, seeded once from the database', () => {
+      const done = (n: number, now: number, over: Partial<PeerAnnounce> = {}) => store.announce(peer(n, { event: AnnounceEvent.Completed, left: 0, now, ...over }), WANT);
+
+      it('is unknown (-1) until seeded, then counts each user once, and every answer and scrape carries it', async () => {
+        await store.announce(peer(1), WANT);
+        expect((await store.announce(peer(1, { event: AnnounceEvent.None, now: T0 + 1 }), WANT)).completed).toBe(-1);
+        expect((await store.scrape([HASH_A]))[0]?.completed).toBe(-1);
+        // The database knew 5 completions, by users 101 and 102 among others (deleted users, imports).
+        expect(await store.seedCompletions(HASH_A, 5, [101, 102])).toBe(5);
+        expect(await store.seedCompletions(HASH_A, 99, [])).toBe(5); // seeded once
+        expect((await done(1, T0 + 2)).completed).toBe(6);
+        // Another session of the same user (a second client, a re-download): not again.
+        await store.announce(peer(1, { peerId: pid(11) }), WANT);
+        expect((await done(1, T0 + 3, { peerId: pid(11) })).completed).toBe(6);
+        // A user the database already counted: not again either.
+        await store.announce(peer(101, { userId: 101 }), WANT);
+        expect((await done(101, T0 + 4, { userId: 101 })).completed).toBe(6);
+        // Seen by everyone at once, over announce and scrape.
+        expect((await store.announce(peer(3, { now: T0 + 5 }), WANT)).completed).toBe(6);
+        expect((await store.scrape([HASH_A, HASH_B]))[0]?.completed).toBe(6);
+        expect((await store.scrape([HASH_A, HASH_B]))[1]?.completed).toBe(-1);
+      });
+
+      it('counts a completion reported by stopped at left=0, and keeps the count after the swarm empties', async () => {
+        await store.seedCompletions(HASH_A, 0, []);
+        await store.announce(peer(1), WANT);
+        const stopped = await store.announce(peer(1, { event: AnnounceEvent.Stopped, left: 0, now: T0 + 10 }), WANT);
+        expect(stopped.completed).toBe(1);
+        expect((await store.scrape([HASH_A]))[0]).toEqual({ seeders: 0, leechers: 0, completed: 1 });
+        await store.sweep(T0 + 100_000);
+        expect((await store.scrape([HASH_A]))[0]?.completed).toBe(1);
+      });
+
+      it('does not count a session never seen leeching, nor a seeder announcing again', async () => {
+        await store.seedCompletions(HASH_A, 0, []);
+        await store.announce(peer(1, { left: 0 }), WANT);
+        expect((await done(1, T0 + 1)).completed).toBe(0);
+        expect((await store.announce(peer(1, { left: 0, event: AnnounceEvent.None, now: T0 + 2 }), WANT)).completed).toBe(0);
+      });
+
+      it('adds completions recorded before seeding that the database does not hold yet, and only those', async () => {
+        for (const n of [1, 2, 3]) await store.announce(peer(n), WANT);
+        for (const n of [1, 2, 3]) expect((await done(n, T0 + 1)).completed).toBe(-1);
+        // The database has written user 2's completion already (counted in its 8), not 1's or 3's.
+        expect(await store.seedCompletions(HASH_A, 8, [2, 50, 60])).toBe(10);
+        await store.announce(peer(2, { peerId: pid(22) }), WANT);
+        expect((await done(2, T0 + 2, { peerId: pid(22) })).completed).toBe(10);
+        await store.announce(peer(4), WANT);
+        expect((await done(4, T0 + 3)).completed).toBe(11);
+      });
+
+      it('seeds a swarm with many completers', async () => {
+        const users = Array.from({ length: 5000 }, (_, i) => i + 1000);
+        expect(await store.seedCompletions(HASH_B, 5000, users)).toBe(5000);
+        await store.announce(peer(1000, { infoHash: HASH_B, userId: 1000 }), WANT);
+        expect((await done(1000, T0 + 1, { infoHash: HASH_B, userId: 1000 })).completed).toBe(5000);
+        await store.announce(peer(1, { infoHash: HASH_B }), WANT);
+        expect((await done(1, T0 + 1, { infoHash: HASH_B })).completed).toBe(5001);
+      });
     });
 
     it('stays consistent under many joins and leaves', async () => {

@@ -28,7 +28,7 @@ const SwarmStatsRef = builder.objectRef<SwarmStatsEvent>('SwarmStats').implement
     torrentId: t.exposeID('torrentId'),
     seeders: t.exposeInt('seeders'),
     leechers: t.exposeInt('leechers'),
-    completed: t.exposeInt('completed', { description: 'Times completed (first completion per user), as of the last accounting flush' }),
+    completed: t.exposeInt('completed', { description: 'Times completed (first completion per user), counted at the announce that reports it' }),
   }),
 });
 

@@ -225,9 +225,12 @@ export const TorrentRef = builder.prismaObject('Torrent', {
       resolve: async (row, _a, ctx) => (await ctx.swarmCounts(row.infoHash)).leechers,
     }),
     completed: t.int({
-      description: 'Times completed (each user once)',
-      select: { id: true, timesCompleted: true },
-      resolve: (row, _a, ctx) => Math.max(row.timesCompleted, ctx.app.torrents.byId(row.id)?.completed ?? 0),
+      description: 'Times completed (each user once), live from the swarm store',
+      select: { id: true, infoHash: true, timesCompleted: true },
+      resolve: async (row, _a, ctx) => {
+        const live = (await ctx.swarmCounts(row.infoHash)).completed;
+        return Math.max(row.timesCompleted, live >= 0 ? live : (ctx.app.torrents.byId(row.id)?.completed ?? 0));
+      },
     }),
     thanksCount: t.relationCount('thanks'),
     thankedByMe: t.boolean({

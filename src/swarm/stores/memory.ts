@@ -7,9 +7,11 @@
  * numbers (seeders, leechers) so that peer selection is a contiguous walk from a random start.
  * About 100 bytes per peer, measured by bench/announce.
  */
+import { isCompletion } from '../../accounting/deltas.ts';
 import { AnnounceEvent } from '../../tracker/protocol/types.ts';
 import { bytesToIp } from '../../tracker/protocol/ip.ts';
-import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, SwarmCounts, SwarmPeer, SwarmStore, SwarmTotals } from '../swarm-store.ts';
+import { CompletionTally } from '../completion-tally.ts';
+import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, SwarmCounts, SwarmPeer, SwarmScrape, SwarmStore, SwarmTotals } from '../swarm-store.ts';
 
 const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
@@ -97,6 +99,7 @@ export class MemorySwarmStore implements SwarmStore {
   private seederCount = 0;
   private readonly peerTtl: number;
   private readonly random: () => number;
+  private readonly completions = new CompletionTally();
 
   constructor(options: MemoryStoreOptions) {
     this.peerTtl = options.peerTtl;
@@ -253,17 +256,19 @@ export class MemorySwarmStore implements SwarmStore {
   announceSync(peer: PeerAnnounce, want: PeerWant): AnnounceResult {
     const stopping = peer.event === AnnounceEvent.Stopped;
     const swarm = this.swarmFor(peer.infoHash, !stopping);
-    if (!swarm) return { previous: null, seeders: 0, leechers: 0, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
+    if (!swarm) return { previous: null, completed: this.completions.count(peer.infoHash), seeders: 0, leechers: 0, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
     const found = this.find(swarm.index, peer.peerId, peer.userId, peer.keyHash);
     const v6 = peer.ip !== null && peer.ip.length === 16;
     let slot: number;
     let previous: PreviousSession | null = null;
+    let completed: number;
 
     if (found >= 0) {
       slot = (this.table[found] as number) - 1;
       const c = this.chunks[slot >>> CHUNK_BITS] as Chunk;
       const i = slot & MASK;
       previous = this.previousOf(swarm, c, i);
+      completed = isCompletion(previous, peer.event, peer.left) ? this.completions.record(peer.infoHash, peer.userId) : this.completions.count(peer.infoHash);
       markLeechers(swarm, peer.now);
       if (stopping) {
         const u = i * U32_FIELDS;
@@ -271,17 +276,18 @@ export class MemorySwarmStore implements SwarmStore {
         else c.u32[u + (v6 ? U_SEEN6 : U_SEEN4)] = 0;
         if (c.u32[u + U_SEEN4] === 0 && c.u32[u + U_SEEN6] === 0) {
           this.removeAt(found, swarm, slot);
-          return { previous, seeders: swarm.seeders.length, leechers: swarm.leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
+          return { previous, completed, seeders: swarm.seeders.length, leechers: swarm.leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
         }
         c.counters[i * 2] = peer.uploaded;
         c.counters[i * 2 + 1] = peer.downloaded;
         c.u32[u + U_SEEN] = peer.now;
-        return { previous, seeders: swarm.seeders.length, leechers: swarm.leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
+        return { previous, completed, seeders: swarm.seeders.length, leechers: swarm.leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
       }
       this.update(swarm, slot, c, i, peer, v6);
     } else {
+      completed = this.completions.count(peer.infoHash);
       if (stopping) {
-        return { previous: null, seeders: swarm.seeders.length, leechers: swarm.leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
+        return { previous: null, completed, seeders: swarm.seeders.length, leechers: swarm.leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
       }
       slot = this.allocSlot();
       const c = this.chunks[slot >>> CHUNK_BITS] as Chunk;
@@ -301,6 +307,7 @@ export class MemorySwarmStore implements SwarmStore {
     markLeechers(swarm, peer.now);
     const result = this.select(swarm, slot, want);
     result.previous = previous;
+    result.completed = completed;
     return result;
   }
 
@@ -342,7 +349,7 @@ export class MemorySwarmStore implements SwarmStore {
     const rtc = (selfFlags & F_RTC) !== 0;
     const seeders = swarm.seeders;
     const leechers = swarm.leechers;
-    const result: AnnounceResult = { previous: null, seeders: seeders.length, leechers: leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
+    const result: AnnounceResult = { previous: null, completed: -1, seeders: seeders.length, leechers: leechers.length, peers4: EMPTY, peers6: EMPTY, ids4: null, ids6: null, rtcPeerIds: [] };
     const S = selfFlags & F_SEEDER ? 0 : seeders.length;
     const total = S + leechers.length;
     const numwant = want.numwant;
@@ -420,15 +427,20 @@ export class MemorySwarmStore implements SwarmStore {
     return Promise.resolve(previous);
   }
 
-  scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]> {
+  scrape(infoHashes: readonly string[]): Promise<SwarmScrape[]> {
     return Promise.resolve(this.scrapeSync(infoHashes));
   }
 
-  scrapeSync(infoHashes: readonly string[]): SwarmCounts[] {
+  scrapeSync(infoHashes: readonly string[]): SwarmScrape[] {
     return infoHashes.map((h) => {
       const s = this.swarmsByHash.get(h);
-      return s ? { seeders: s.seeders.length, leechers: s.leechers.length } : { seeders: 0, leechers: 0 };
+      const completed = this.completions.count(h);
+      return s ? { seeders: s.seeders.length, leechers: s.leechers.length, completed } : { seeders: 0, leechers: 0, completed };
     });
+  }
+
+  seedCompletions(infoHash: string, completed: number, userIds: readonly number[]): Promise<number> {
+    return Promise.resolve(this.completions.seed(infoHash, completed, userIds));
   }
 
   listPeers(infoHash: string, limit: number): Promise<SwarmPeer[]> {

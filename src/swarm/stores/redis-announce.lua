@@ -1,13 +1,16 @@
 -- One announce, atomically, in one round trip (see src/swarm/stores/redis.ts).
 -- KEYS (one swarm, one hash tag): 1 records, 2 http seeders, 3 http leechers,
 --   4 webrtc seeders, 5 webrtc leechers, 6 last-seen zset, 7 pending credit (hash),
---   8 leecher marks (hash: a1, a2 = last announce with >= 1, >= 2 leechers; expires)
+--   8 leecher marks (hash: a1, a2 = last announce with >= 1, >= 2 leechers; expires),
+--   9 completers (set of user ids), 10 times completed (absent: not seeded yet, see
+--   redis-seed-completions.lua); both expire after ARGV 20 seconds without a completion
 -- ARGV: 1 sid, 2 now, 3 event (0 none, 1 started, 2 completed, 3 stopped), 4 ip (4/16 bytes,
 --   empty for WebRTC), 5 port, 6 uploaded, 7 downloaded, 8 left, 9 numwant, 10 want ids (0/1),
 --   11 ttl seconds, 12 user id (0: no credit), 13 torrent id, 14 percent of download counted
 --   (in force now), 15 max gap seconds, 16 bonus per seed hour, 17 max upload bytes per second
 --   (0: no cap), 18 upload bytes per second that revoke leeching (0: never), 19 percent of
---   upload credited (in force now)
+--   upload credited (in force now), 20 seconds the completion keys are kept, 21 the session's
+--   user id
 -- Credit follows src/accounting/deltas.ts exactly (the tests run both); it is added to the
 -- swarm's pending-credit hash in the same script as the baseline moves, so no announce's
 -- credit can be lost between the two, whatever happens to the process.
@@ -149,6 +152,17 @@ if creditUser > 0 and prev then
   redis.call('HSET', ck, u .. 't', now)
 end
 
+-- Times completed, live: a completion (deltas.ts isCompletion) adds its user to the completers
+-- and, when new there, one to the count (once seeded). The count rides along in every answer.
+if prev and prev[5] == 1 and (event == 2 or (prev[4] == 0 and left == 0)) then
+  local keep = tonumber(ARGV[20])
+  local isNew = redis.call('SADD', KEYS[9], ARGV[21])
+  redis.call('EXPIRE', KEYS[9], keep)
+  if isNew == 1 and redis.call('EXISTS', KEYS[10]) == 1 then redis.call('INCR', KEYS[10]) end
+  redis.call('EXPIRE', KEYS[10], keep)
+end
+local completed = tonumber(redis.call('GET', KEYS[10]) or '-1')
+
 local function counts()
   return redis.call('SCARD', KEYS[2]) + redis.call('SCARD', KEYS[4]), redis.call('SCARD', KEYS[3]) + redis.call('SCARD', KEYS[5])
 end
@@ -156,7 +170,7 @@ end
 local function finish(p4, p6, i4, i6, rtcIds)
   local seeders, leechers = counts()
   local out = { prev and 1 or 0, prev and prev[2] or '0', prev and prev[3] or '0', prev and prev[4] or 0, prev and prev[5] or 0, prev and prev[6] or 0,
-    seeders, leechers, p4, p6, i4, i6, rtcIds, dPeers, dSeeders, others, suspicion }
+    seeders, leechers, p4, p6, i4, i6, rtcIds, dPeers, dSeeders, others, suspicion, completed }
   -- No EXPIRE here: Redis drops a hash, set or sorted set with its last member, so a swarm's
   -- keys vanish when its last session is dropped (by an announce here or by sweep).
   return out

@@ -12,16 +12,20 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { bytesToIp } from '../../tracker/protocol/ip.ts';
-import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, StoreCredit, SwarmCounts, SwarmPeer, SwarmStore, SwarmTotals } from '../swarm-store.ts';
+import type { AnnounceResult, PeerAnnounce, PeerWant, PreviousSession, StoreCredit, SwarmCounts, SwarmPeer, SwarmScrape, SwarmStore, SwarmTotals } from '../swarm-store.ts';
 
 const ANNOUNCE_LUA = readFileSync(new URL('./redis-announce.lua', import.meta.url), 'utf8');
 const REMOVE_LUA = readFileSync(new URL('./redis-remove.lua', import.meta.url), 'utf8');
+const SEED_COMPLETIONS_LUA = readFileSync(new URL('./redis-seed-completions.lua', import.meta.url), 'utf8');
+/** Seconds a swarm's completion count and completers are kept without a completion; then seeded again from the database. */
+const COMPLETIONS_KEPT_SECONDS = 7 * 86_400;
 
 type Reply = Array<Buffer | number>;
 
 interface ScriptedRedis extends Redis {
   otAnnounceBuffer(...args: Array<string | Buffer | number>): Promise<Reply>;
   otRemoveBuffer(...args: Array<string | Buffer | number>): Promise<Reply>;
+  otSeedCompletions(...args: Array<string | Buffer | number>): Promise<number>;
 }
 
 export interface RedisStoreOptions {
@@ -64,8 +68,9 @@ export class RedisSwarmStore implements SwarmStore {
     this.prefix = options.prefix ?? 'ot';
     this.peerTtl = options.peerTtl;
     this.redis = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true }) as ScriptedRedis;
-    this.redis.defineCommand('otAnnounce', { numberOfKeys: 8, lua: ANNOUNCE_LUA });
+    this.redis.defineCommand('otAnnounce', { numberOfKeys: 10, lua: ANNOUNCE_LUA });
     this.redis.defineCommand('otRemove', { numberOfKeys: 6, lua: REMOVE_LUA });
+    this.redis.defineCommand('otSeedCompletions', { numberOfKeys: 2, lua: SEED_COMPLETIONS_LUA });
   }
 
   private keys(hex: string): string[] {
@@ -81,6 +86,11 @@ export class RedisSwarmStore implements SwarmStore {
   /** The swarm's leecher marks (redis-announce.lua: when it last had one and two leechers). */
   private marksKey(hex: string): string {
     return `${this.prefix}:{${hex}}:m`;
+  }
+
+  /** The swarm's completers (set of user ids) and times completed (redis-announce.lua). */
+  private completionKeys(hex: string): [string, string] {
+    return [`${this.prefix}:{${hex}}:cu`, `${this.prefix}:{${hex}}:cn`];
   }
 
   /** Set of swarms (hex) with credit or count changes not yet flushed. */
@@ -105,6 +115,7 @@ export class RedisSwarmStore implements SwarmStore {
       ...this.keys(hex),
       this.creditKey(hex),
       this.marksKey(hex),
+      ...this.completionKeys(hex),
       sid(peer.peerId, peer.userId, peer.keyHash),
       peer.now,
       peer.event,
@@ -124,6 +135,8 @@ export class RedisSwarmStore implements SwarmStore {
       credit?.maxUploadRate ?? 0,
       credit?.revokeLeechRate ?? 0,
       credit?.uploadPercent ?? 100,
+      COMPLETIONS_KEPT_SECONDS,
+      peer.userId,
     );
     // Not awaited: a lost mark is found again by the flusher's periodic scan of credit keys.
     if (credit) this.redis.sadd(this.dirtyKey, hex).catch(() => undefined);
@@ -136,6 +149,7 @@ export class RedisSwarmStore implements SwarmStore {
     return {
       previous: previousFrom(r, num(r[15]) === 1),
       suspicion: num(r[16]),
+      completed: num(r[17]),
       seeders,
       leechers,
       peers4: buf(r[8]),
@@ -155,22 +169,29 @@ export class RedisSwarmStore implements SwarmStore {
     return previousFrom(r, false);
   }
 
-  private async countsOf(hexes: string[]): Promise<SwarmCounts[]> {
+  private async countsOf(hexes: string[]): Promise<SwarmScrape[]> {
     if (hexes.length === 0) return [];
     const p = this.redis.pipeline();
     for (const hex of hexes) {
       const k = this.keys(hex);
-      p.scard(k[1] as string).scard(k[3] as string).scard(k[2] as string).scard(k[4] as string);
+      p.scard(k[1] as string).scard(k[3] as string).scard(k[2] as string).scard(k[4] as string).get(this.completionKeys(hex)[1]);
     }
     const res = (await p.exec()) ?? [];
     return hexes.map((_, i) => {
-      const v = (j: number) => Number(res[i * 4 + j]?.[1] ?? 0);
-      return { seeders: v(0) + v(1), leechers: v(2) + v(3) };
+      const v = (j: number) => Number(res[i * 5 + j]?.[1] ?? 0);
+      const completed = res[i * 5 + 4]?.[1];
+      return { seeders: v(0) + v(1), leechers: v(2) + v(3), completed: typeof completed === 'string' ? Number(completed) : -1 };
     });
   }
 
-  scrape(infoHashes: readonly string[]): Promise<SwarmCounts[]> {
+  scrape(infoHashes: readonly string[]): Promise<SwarmScrape[]> {
     return this.countsOf(infoHashes.map((h) => Buffer.from(h, 'latin1').toString('hex')));
+  }
+
+  async seedCompletions(infoHash: string, completed: number, userIds: readonly number[]): Promise<number> {
+    const packed = Buffer.allocUnsafe(userIds.length * 4);
+    userIds.forEach((u, i) => packed.writeUInt32BE(u, i * 4));
+    return Number(await this.redis.otSeedCompletions(...this.completionKeys(Buffer.from(infoHash, 'latin1').toString('hex')), completed, packed, COMPLETIONS_KEPT_SECONDS));
   }
 
   /** Reads records as redis-announce.lua writes them (struct '>BIIc4HIc16H', then "up:down"). */
