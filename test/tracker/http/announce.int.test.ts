@@ -35,8 +35,8 @@ describe.each(swarmBackends)('HTTP announce (%s swarm store)', (backend) => {
       // The seeder is given the leecher, never itself.
       const s = await announce(t.url, { passkey: alice.passkey, infoHash: torrent.hashBytes, peerId: seeder, port: 7001, left: 0 });
       expect(compactPeers(s.body.peers as Uint8Array)).toEqual(['127.0.0.1:7002']);
-      // Both leave: stopped removes at once.
-      for (const [u, p] of [[alice, seeder], [bob, leecher]] as const) await announce(t.url, { passkey: u.passkey, infoHash: torrent.hashBytes, peerId: p, left: 0, event: 'stopped' });
+      // Both leave, the leecher unfinished: stopped removes at once.
+      for (const [u, p, left] of [[alice, seeder, 0], [bob, leecher, 500]] as const) await announce(t.url, { passkey: u.passkey, infoHash: torrent.hashBytes, peerId: p, left, event: 'stopped' });
       const scrape = await trackerGet(`${t.url}/scrape?passkey=${alice.passkey}&info_hash=${encodeBytes(torrent.hashBytes)}`);
       expect(Object.values(scrape.body.files as Record<string, unknown>)).toEqual([{ complete: 0, downloaded: 0, incomplete: 0 }]);
     });

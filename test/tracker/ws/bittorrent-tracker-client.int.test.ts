@@ -123,8 +123,8 @@ describe('bittorrent-tracker client over WebSocket', () => {
     }
     // a's socket closed: its session ended, b's remains.
     const key = Buffer.from(tor.infoHash, 'hex').toString('latin1');
-    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([key]))[0]).toEqual({ seeders: 0, leechers: 1 }));
+    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([key]))[0]).toMatchObject({ seeders: 0, leechers: 1 }));
     await new Promise<void>((r) => b.destroy(() => r()));
-    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([key]))[0]).toEqual({ seeders: 0, leechers: 0 }));
+    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([key]))[0]).toMatchObject({ seeders: 0, leechers: 0 }));
   });
 });

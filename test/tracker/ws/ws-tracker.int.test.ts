@@ -60,9 +60,9 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
 
     // Close ends the session at once (stopped on close).
     await a.close();
-    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([ih]))[0]).toEqual({ seeders: 0, leechers: 1 }));
+    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([ih]))[0]).toMatchObject({ seeders: 0, leechers: 1 }));
     await b.close();
-    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([ih]))[0]).toEqual({ seeders: 0, leechers: 0 }));
+    await vi.waitFor(async () => expect((await t.app.ctx.swarm.scrape([ih]))[0]).toMatchObject({ seeders: 0, leechers: 0 }));
   });
 
   it('never sends an offer to the announcing peer itself or to HTTP peers, and counts both', async () => {
@@ -289,7 +289,7 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
     const thief = await peer(bob.passkey);
     thief.send(announceMsg(ih, a.peerId));
     expect((await thief.next())['failure reason']).toMatch(/already in use/);
-    expect((await t.app.ctx.swarm.scrape([ih]))[0]).toEqual({ seeders: 0, leechers: 1 });
+    expect((await t.app.ctx.swarm.scrape([ih]))[0]).toMatchObject({ seeders: 0, leechers: 1 });
     await a.close();
     await thief.close();
   });
@@ -333,7 +333,7 @@ describe('WebTorrent tracker (WebSocket /announce)', () => {
       expect((await a.next())['failure reason']).toMatch(/too many announces/);
       for (let i = 0; i < 3; i++) a.send(announceMsg(ih, a.peerId));
       expect((await a.closed).code).toBe(1008);
-      await vi.waitFor(async () => expect((await t2.app.ctx.swarm.scrape([ih]))[0]).toEqual({ seeders: 0, leechers: 0 }));
+      await vi.waitFor(async () => expect((await t2.app.ctx.swarm.scrape([ih]))[0]).toMatchObject({ seeders: 0, leechers: 0 }));
     } finally {
       await t2.stop();
     }
