@@ -66,7 +66,10 @@ const HELP = `usage: npm run bench:announce -- [options]
   --perf-dir DIR        the shared harness                                          [../shared/perf]
   --bt-dir DIR          folder with bittorrent-tracker installed (else $BT_DIR, else <tmp>/opentracker-bench-bt)
   --fixture-cmd CMD     loads the pools into DATA_DIR; {pools} is replaced          [npm run cli -- bench-fixture --pools {pools}]
-  --port P              port of this server                                         [7000]`;
+  --port P              port of this server                                         [7000]
+  --server-dir DIR      run "this server" (and its fixture) from another checkout of the project
+                        with its own node_modules, e.g. an older commit in a git worktree, to
+                        set it beside opentracker in the same conditions               [this checkout]`;
 
 const QUICK = ['--rounds', '1', '--tests', 'fill,announce,close', '--only', 'opentracker,bt-tracker,new-tracker', '--profile-duration', '0', '--memory-peers', '0', '--no-results'];
 const argv = process.argv.slice(2);
@@ -93,6 +96,7 @@ const { values: opt } = parseArgs({
     'bt-dir': { type: 'string' },
     'fixture-cmd': { type: 'string', default: 'npm run cli -- bench-fixture --pools {pools}' },
     port: { type: 'string', default: '7000' },
+    'server-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -113,9 +117,11 @@ const NODE_FLOOR_QUIET = 85_700;
 const started = Date.now();
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const LOAD_BEFORE = loadavg();
+/** The checkout "this server" runs from. */
+const SERVER_DIR = resolve(opt['server-dir'] ?? ROOT);
 const GIT = (() => {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout.trim() !== '';
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: SERVER_DIR }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8', cwd: SERVER_DIR }).stdout.trim() !== '';
   return `${head || 'unknown'}${dirty ? ' + uncommitted changes in src/' : ''}`;
 })();
 
@@ -183,8 +189,8 @@ function loadFixture(pools: string, dataDir: string, databaseUrl = ''): number {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const t0 = Date.now();
-  const cmd = (opt['fixture-cmd']).replaceAll('{pools}', pools);
-  const out = run('sh', ['-c', cmd], { DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, REDIS_URL: '' });
+  const cmd = (opt['fixture-cmd']).replaceAll('{pools}', resolve(pools));
+  const out = run('sh', ['-c', cmd], { DATA_DIR: resolve(dataDir), LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, REDIS_URL: '' }, false, SERVER_DIR);
   const s = (Date.now() - t0) / 1000;
   log(`fixture loaded into ${databaseUrl ? 'PostgreSQL' : dataDir} in ${s.toFixed(1)} s: ${out.trim().split('\n').slice(-1)[0] ?? ''}`);
   return s;
@@ -207,7 +213,7 @@ function serverEnv(dataDir: string): Record<string, string> {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(PORT),
-    DATA_DIR: dataDir,
+    DATA_DIR: resolve(dataDir),
     DATABASE_URL: '',
     REDIS_URL: '',
     PERF_PROBE: 'true',
@@ -225,7 +231,8 @@ function targets(dataDir: string): Target[] {
     {
       name: 'new-tracker',
       url: `http://127.0.0.1:${PORT}`,
-      start: SERVER_CMD,
+      // bench.mjs starts targets from this folder; another checkout's server is exec'd from its own (tsx and src/ resolve there).
+      start: SERVER_DIR === ROOT ? SERVER_CMD : ['sh', '-c', `cd '${SERVER_DIR}' && exec ${SERVER_CMD.join(' ')}`],
       env: serverEnv(dataDir),
       announce_path: '/announce?passkey={passkey}',
       scrape_path: '/scrape?passkey={passkey}',
@@ -303,7 +310,7 @@ interface Running {
 }
 async function startServer(extraNodeArgs: string[], dataDir: string, logFile: string, extraEnv: Record<string, string> = {}): Promise<Running> {
   const [node, ...rest] = SERVER_CMD as [string, ...string[]];
-  const child = spawn('taskset', ['-c', '0', node, ...extraNodeArgs, ...rest], { env: { ...process.env, ...serverEnv(dataDir), ...extraEnv }, stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')] });
+  const child = spawn('taskset', ['-c', '0', node, ...extraNodeArgs, ...rest], { cwd: SERVER_DIR, env: { ...process.env, ...serverEnv(dataDir), ...extraEnv }, stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')] });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await Promise.race([waitPort(PORT), exited.then((c) => Promise.reject(new Error(`server exited (${c}) before listening; see ${logFile}`)))]);
   await sleep(1500);
@@ -378,7 +385,7 @@ async function profileRun(seconds: number, variant: ProfileVariant): Promise<Pro
     env.DATABASE_URL = scratch.url;
   }
   log(`profile (${variant}): starting the server under --cpu-prof (${dir})`);
-  const s = await startServer(['--cpu-prof', `--cpu-prof-dir=${dir}`], DATA, `${dir}/server.log`, env);
+  const s = await startServer(['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`], DATA, `${dir}/server.log`, env);
   const pid = s.child.pid as number;
   wrk('fill', POOLS, Number(opt.peers), Number(opt.torrents), 180, 32);
   await sleep(6000); // one accounting flush after the fill, as in the side-by-side run
