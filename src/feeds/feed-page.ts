@@ -3,7 +3,8 @@
  * graphql/torrent-search.ts, so visibility and search behave as the GraphQL catalogue does;
  * newest first, id as the tiebreak so offset pages never overlap), then the live swarm counts
  * of the whole page in one store call, and promotions and completion counts from the in-memory
- * torrent registry. Only ACTIVE torrents are listed: what every user may see.
+ * torrent registry. Only ACTIVE torrents are listed (what every user may see), and only those
+ * with a stored .torrent: one imported without its file could never be downloaded.
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { AppContext } from '../app-context.ts';
@@ -67,7 +68,7 @@ export async function loadFeedPage(app: AppContext, categories: CategoryCache, q
     SELECT t."id", t."name", left(t."description", ${DESCRIPTION_CHARS}) AS "description", t."size", t."file_count", t."info_hash",
            t."created_at", t."category_id", t."times_completed", t."imdb_id", t."tmdb_id", t."tvdb_id"
     FROM "torrents" t ${built.join}
-    WHERE ${built.where}
+    WHERE ${built.where} AND t."info" IS NOT NULL
     ORDER BY t."created_at" DESC, t."id" DESC
     LIMIT ${q.limit} OFFSET ${q.offset}`);
   if (rows.length === 0) return [];

@@ -62,6 +62,9 @@ beforeAll(async () => {
   await torrent('pending', 'Pending.Show.S01E02', { category: cat.tv, status: 'PENDING', uploader: alice.id });
   await torrent('deleted', 'Deleted.Show.S01E02', { category: cat.tv, status: 'DELETED' });
   await torrent('free', 'Free.Movie.2020.2160p', { category: cat.movies, promotion: 'FREE' });
+  // Imported without its .torrent file: it announces, but no feed offers what cannot be downloaded.
+  await torrent('fileless', 'Imported.Without.File.S01E02', { category: cat.tv });
+  await t.db.prisma.torrent.update({ where: { id: ids.fileless }, data: { info: null, pieceLength: null } });
 });
 afterAll(async () => {
   await t.stop();
@@ -169,6 +172,7 @@ describe('/download/{id}?passkey=', () => {
     expect((await get(`/download/${ids.pending}?passkey=${alice.passkey}`)).status).toBe(200);
     expect((await get(`/download/${ids.pending}?passkey=${bob.passkey}`)).status).toBe(404);
     expect((await get(`/download/${ids.deleted}?passkey=${moderator.passkey}`)).status).toBe(200);
+    expect((await get(`/download/${ids.fileless}?passkey=${alice.passkey}`)).status).toBe(404);
     // Without a passkey the session download (GraphQL module) answers.
     const session = await get(`/download/${ids.movie}`);
     expect([session.status, session.type]).toEqual([401, 'application/json; charset=utf-8']);
