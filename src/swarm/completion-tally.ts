@@ -4,49 +4,51 @@
  * redis-seed-completions.lua keep the same state in Redis). A swarm's count is unknown (-1)
  * until `seed` gives it the database's count and completers; completions recorded before that
  * are kept, and those the database does not hold yet are added to its count. Entries outlive
- * the swarm's peers and are never dropped: a site's completers take about one set entry each.
+ * the swarm's peers and are never dropped: a count per swarm seen, and a set entry per
+ * completer (held only for swarms that have one).
  */
-interface Tally {
-  /** -1: not seeded. */
-  count: number;
-  users: Set<number>;
-}
-
 export class CompletionTally {
-  private readonly byHash = new Map<string, Tally>();
-
-  private tallyOf(infoHash: string): Tally {
-    let t = this.byHash.get(infoHash);
-    if (!t) {
-      t = { count: -1, users: new Set() };
-      this.byHash.set(infoHash, t);
-    }
-    return t;
-  }
+  /** Seeded counts; a swarm without one is unknown (-1). */
+  private readonly counts = new Map<string, number>();
+  private readonly completers = new Map<string, Set<number>>();
 
   /** A user completed the swarm's download; returns the count (-1 while not seeded). */
   record(infoHash: string, userId: number): number {
-    const t = this.tallyOf(infoHash);
-    const size = t.users.size;
-    t.users.add(userId);
-    if (t.count >= 0 && t.users.size > size) t.count++;
-    return t.count;
+    let users = this.completers.get(infoHash);
+    if (!users) {
+      users = new Set();
+      this.completers.set(infoHash, users);
+    }
+    const size = users.size;
+    users.add(userId);
+    const count = this.counts.get(infoHash);
+    if (count === undefined) return -1;
+    if (users.size === size) return count;
+    this.counts.set(infoHash, count + 1);
+    return count + 1;
   }
 
   count(infoHash: string): number {
-    return this.byHash.get(infoHash)?.count ?? -1;
+    return this.counts.get(infoHash) ?? -1;
   }
 
   seed(infoHash: string, completed: number, userIds: readonly number[]): number {
-    const t = this.tallyOf(infoHash);
-    if (t.count >= 0) return t.count;
+    const seeded = this.counts.get(infoHash);
+    if (seeded !== undefined) return seeded;
+    let users = this.completers.get(infoHash);
     // Completers recorded before seeding that the database does not know yet.
-    let pending = t.users.size;
-    for (const u of userIds) {
-      if (t.users.has(u)) pending--;
-      else t.users.add(u);
+    let pending = users?.size ?? 0;
+    if (userIds.length > 0) {
+      if (!users) {
+        users = new Set();
+        this.completers.set(infoHash, users);
+      }
+      for (const u of userIds) {
+        if (users.has(u)) pending--;
+        else users.add(u);
+      }
     }
-    t.count = completed + pending;
-    return t.count;
+    this.counts.set(infoHash, completed + pending);
+    return completed + pending;
   }
 }
