@@ -90,6 +90,11 @@ export interface AnnounceResult extends SwarmCounts {
   ids6: Buffer | null;
   /** For WebRTC sessions: peer ids (binary strings) of other WebRTC peers to send offers to. */
   rtcPeerIds: string[];
+  /**
+   * Stores shared between processes: the keyHash of each of those sessions, in the same order
+   * (the WebSocket tracker keys a WebRTC session by the process that holds its socket).
+   */
+  rtcKeys?: number[];
   /** A store that records credit itself: the SUSPICION_* bits of that credit (accounting/deltas.ts). */
   suspicion?: number;
 }

@@ -18,9 +18,12 @@ import { openDatabase, type Database } from '../../src/db/open-database.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createRedisEventBus } from '../../src/shared/redis-events.ts';
 import { aPeerId, aTorrent, aUser, encodeBytes } from '../support/factories.ts';
+import { destroyed, started, trackerClient, watch } from '../support/fake-webrtc.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { dropRedisPrefix, freshPostgres, onPostgres } from '../support/test-app.ts';
 import { announce, compactPeers, failureOf, trackerGet } from '../support/tracker-client.ts';
+
+vi.mock('webrtc-polyfill', () => import('../support/fake-webrtc.ts'));
 
 const base = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -94,6 +97,33 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     expect(await whoAmI(procs[1]?.url, signSession({ jwtSecret: rows[0]?.value as string, jwtTtlSeconds: 600 }, u.id, 0).token)).toBe(String(u.id));
     for (const p of [...procs, pinned]) p.child.kill('SIGTERM');
     await Promise.all([...procs, pinned].map((p) => p.exited));
+  });
+
+  it('connects WebTorrent clients on different processes: the offer goes to the other process over Redis and the answer comes back', async () => {
+    const [p1, p2] = await Promise.all([start(), start()]);
+    const seeder = await aUser(db);
+    const leecher = await aUser(db);
+    const tor = await aTorrent(db, seeder.id);
+    const wsUrl = (p: ServerProcess, passkey: string) => `${p.url.replace('http', 'ws')}/announce?passkey=${passkey}`;
+    const a = await trackerClient(tor.infoHash, wsUrl(p1, seeder.passkey), 0);
+    const b = await trackerClient(tor.infoHash, wsUrl(p2, leecher.passkey), 100);
+    const seenA = watch(a);
+    const seenB = watch(b);
+    try {
+      expect(await started(a)).toMatchObject({ complete: 1, incomplete: 0 });
+      expect(await started(b)).toMatchObject({ complete: 1, incomplete: 1 });
+      // b's offer (on p2) reached a (on p1), and a's answer came back to b.
+      await vi.waitFor(() => expect(seenA.peers.length).toBe(1), { timeout: 10_000 });
+      await vi.waitFor(() => expect(seenB.peers.length).toBe(1), { timeout: 10_000 });
+      expect(seenA.peers[0]?._pc.remoteDescription?.sdp).toContain('a=fake-offer');
+      expect(seenB.peers[0]?._pc.remoteDescription?.sdp).toContain('a=fake-answer');
+      expect([...seenA.warnings, ...seenB.warnings]).toEqual([]);
+    } finally {
+      for (const p of [...seenA.peers, ...seenB.peers]) p.destroy();
+      await Promise.all([destroyed(a), destroyed(b)]);
+    }
+    for (const p of [p1, p2]) p.child.kill('SIGTERM');
+    expect(await Promise.all([p1.exited, p2.exited])).toEqual([0, 0]);
   });
 
   it('returns a peer announced on one process to a peer announcing on the other', async () => {

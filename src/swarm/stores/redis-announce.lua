@@ -248,7 +248,7 @@ if #picked > 0 then
       local peer = decode(rawPeer)
       local peerId = string.sub(picked[k], 1, 20)
       if rtc then
-        rtcIds[#rtcIds + 1] = peerId
+        rtcIds[#rtcIds + 1] = picked[k] -- the whole session id: its key names the process holding the peer
       else
         if peer.seen4 > 0 and peer.seen4 >= now - ttl then
           p4[#p4 + 1] = peer.ip4 .. struct.pack('>H', peer.port4)

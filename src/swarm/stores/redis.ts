@@ -145,7 +145,12 @@ export class RedisSwarmStore implements SwarmStore {
     await this.account(hex, num(r[13]), num(r[14]), seeders + leechers);
     const rtc = buf(r[12]);
     const rtcPeerIds: string[] = [];
-    for (let o = 0; o + 20 <= rtc.length; o += 20) rtcPeerIds.push(rtc.toString('latin1', o, o + 20));
+    const rtcKeys: number[] = [];
+    // Session ids (sid): peer id, user id, key.
+    for (let o = 0; o + 28 <= rtc.length; o += 28) {
+      rtcPeerIds.push(rtc.toString('latin1', o, o + 20));
+      rtcKeys.push(rtc.readUInt32BE(o + 24));
+    }
     return {
       previous: previousFrom(r, num(r[15]) === 1),
       suspicion: num(r[16]),
@@ -157,6 +162,7 @@ export class RedisSwarmStore implements SwarmStore {
       ids4: want.peerIds ? buf(r[10]) : null,
       ids6: want.peerIds ? buf(r[11]) : null,
       rtcPeerIds,
+      rtcKeys,
     };
   }
 

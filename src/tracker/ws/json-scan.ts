@@ -310,3 +310,10 @@ export function scanJson(frame: Buffer): unknown {
   s.skipSpace();
   return s.pos === frame.length ? v : SCAN_FAILED;
 }
+
+/** Whether `b` (valid UTF-8) is exactly one JSON string literal, quotes included, as `scanJson` accepts one. */
+export function isJsonStringLiteral(b: Buffer): boolean {
+  if (b[0] !== 0x22) return false;
+  const s = new Scanner(b);
+  return s.string(true) !== SCAN_FAILED && s.pos === b.length;
+}

@@ -135,14 +135,19 @@ function sdp(value: unknown, what: string, limits: ParseLimits, infoHash: string
   if (typeof type !== 'string' || type.length > 16) throw new WsProtocolError(`invalid ${what}: expected {type, sdp}`, false, infoHash);
   // Relay a fresh object: nothing else the client put in it travels on.
   if (text instanceof JsonStringToken) {
-    // Every UTF-16 code unit of the string takes at least one byte of its JSON text: a literal
-    // within the limit in bytes is within it in characters; only a longer one is decoded.
-    if (text.json.length - 2 > limits.maxSdpLength && (JSON.parse(text.json.toString('utf8')) as string).length > limits.maxSdpLength) throw tooLarge(what, limits, infoHash);
+    if (!sdpWithinLimit(text.json, limits.maxSdpLength)) throw tooLarge(what, limits, infoHash);
     return { type, sdpJson: text.json };
   }
   if (typeof text !== 'string') throw new WsProtocolError(`invalid ${what}: expected {type, sdp}`, false, infoHash);
   if (text.length > limits.maxSdpLength) throw tooLarge(what, limits, infoHash);
   return { type, sdpJson: Buffer.from(JSON.stringify(text)) };
+}
+
+/** Whether the string a valid JSON string literal stands for has at most `max` characters. */
+export function sdpWithinLimit(json: Buffer, max: number): boolean {
+  // Every UTF-16 code unit of the string takes at least one byte of its JSON text: a literal
+  // within the limit in bytes is within it in characters; only a longer one is decoded.
+  return json.length - 2 <= max || (JSON.parse(json.toString('utf8')) as string).length <= max;
 }
 
 const tooLarge = (what: string, limits: ParseLimits, infoHash: string) => new WsProtocolError(`${what} too large: at most ${limits.maxSdpLength} characters of SDP`, true, infoHash);

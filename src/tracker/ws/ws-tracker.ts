@@ -7,15 +7,18 @@
  * relay: an announce's offers go to distinct other WebRTC peers of the swarm, an answer goes
  * back only to a peer registered in the same swarm under `to_peer_id`.
  *
+ * With REDIS_URL the swarm may span processes: offers are sent to peers the shared swarm store
+ * picks, whichever process holds them, and signals for a peer on another process travel over
+ * Redis (cluster-relay.ts). A WebRTC session's key in the store is this process's node id, so
+ * a pick says where the peer is. An answer to a peer on another process goes back to the
+ * process its offer came from.
+ *
  * Nothing a client sends can take the server down or grow memory without bound: frames are
  * capped (`maxPayload`, close 1009), offers per announce, SDP size, swarms per socket,
  * messages and announces per socket per minute and sockets per address are bounded, a relay to
  * a socket that does not read is dropped (its send buffer is capped), and every socket's
  * entries are removed when it closes. The passkey is checked before the upgrade completes:
  * an unknown one is refused with HTTP 401 before the socket can join anything.
- *
- * One process only: the relay needs the target's socket. With several processes behind one
- * Redis swarm store, pin `/announce` WebSocket traffic to one instance (see README.md here).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -31,6 +34,8 @@ import { parseFrame, type ParseLimits, type SdpPayload, type WsProtocolError, ty
 import type { CachedTorrent } from '../../cache/torrent-registry.ts';
 import { newIdCache, type IdCache } from './hot-frames.ts';
 import { announceReplySize, jsonLiteral, relayFrameSize, textFrame, writeAnnounceReply, writeRelayFrame } from './relay-json.ts';
+import { createClusterRelay, type ClusterRelayStats } from './cluster-relay.ts';
+import type { RemoteSignal } from './cluster-wire.ts';
 
 export interface WsTrackerOptions {
   /** Largest frame accepted; bigger closes the socket with 1009. */
@@ -86,6 +91,8 @@ interface Membership {
   seeder: boolean;
   /** Position in its room's `list`. */
   index: number;
+  /** Peers on other processes that sent this one an offer lately → their process (answers go there). */
+  offerers: Map<string, number> | null;
 }
 
 /** The WebRTC peers of one swarm on this process: by peer id (answers), and as a list (offers go to random ones). */
@@ -124,18 +131,31 @@ interface TcpSocket {
 export interface WsTrackerStats {
   sockets: number;
   swarms: number;
+  /** Offers and answers written to a socket of this process (from a peer here or on another process). */
   offersRelayed: number;
   answersRelayed: number;
+  /** Relays to a socket over its unsent-bytes cap. */
   relaysDropped: number;
+  /** Offers and answers sent to a peer on another process. */
+  offersForwarded: number;
+  answersForwarded: number;
+  /** Signals from another process for a peer this process does not hold (it left). */
+  remoteUnknown: number;
+  /** Between processes (REDIS_URL), else null. */
+  cluster: ClusterRelayStats | null;
 }
 
 export interface WsTracker extends ServerModule {
+  /** Resolves once signals from other processes reach this one (at once without REDIS_URL). */
+  ready: Promise<void>;
   stats(): WsTrackerStats;
 }
 
 const PASSKEY_RE = /^[0-9a-fA-F]{32}$/;
 /** Unknown or malformed passkeys per address and minute before the address is refused. */
 const FAILED_PASSKEYS_PER_MINUTE = 30;
+/** Offerers on other processes remembered per membership, for their answers (the oldest go first). */
+const REMOTE_OFFERERS = 32;
 
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = JSON.stringify({ 'failure reason': reason });
@@ -229,7 +249,7 @@ export function fragmentReleaser(ws: WebSocket): (() => void) | null {
   };
 }
 
-export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'logger' | 'clientIp' | 'config' | 'metrics'>, overrides: Partial<WsTrackerOptions> = {}): WsTracker {
+export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'logger' | 'clientIp' | 'config' | 'metrics' | 'redis'>, overrides: Partial<WsTrackerOptions> = {}): WsTracker {
   const opts: WsTrackerOptions = { ...DEFAULT_WS_TRACKER_OPTIONS, ...overrides };
   const deps: TrackerDeps = ctx.tracker;
   const logger: Logger = ctx.logger.child({ module: 'ws-tracker' });
@@ -239,8 +259,23 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
   const registry = new Map<string, Room>();
   const sockets = new Set<Peer>();
   const perIp = new Map<string, number>();
-  const counters = { offersRelayed: 0, answersRelayed: 0, relaysDropped: 0 };
+  const counters = { offersRelayed: 0, answersRelayed: 0, relaysDropped: 0, offersForwarded: 0, answersForwarded: 0, remoteUnknown: 0 };
   let closing = false;
+  const { redisUrl, redisPrefix } = ctx.config;
+  const relay =
+    redisUrl === null
+      ? null
+      : createClusterRelay({
+          url: redisUrl,
+          prefix: redisPrefix,
+          logger,
+          publisher: ctx.redis,
+          // A message holds at most 256 KiB of signals plus one, each at least 77 bytes.
+          limits: { maxSdpLength: opts.maxSdpLength, maxSignals: 8192 },
+          onSignals: (sender, signals) => receive(sender, signals),
+        });
+  /** The key of this process's WebRTC sessions in the swarm store: the process, with REDIS_URL (cluster-relay.ts). */
+  const sessionKey = relay?.node ?? 0;
 
   // Every frame sent to one socket within one event-loop turn (its announce reply, offers and
   // answers relayed from many peers) is written into one buffer, and that buffer is written to
@@ -362,7 +397,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     for (const [key, m] of [...peer.swarms]) {
       leave(peer, key, m);
       // Stopped on close: the session leaves the swarm; no new credit (no final counters).
-      void dropSession(deps, m.infoHash, m.peerId, peer.userId, 0).catch((err: unknown) => logger.error({ err }, 'dropping a WebTorrent session failed'));
+      void dropSession(deps, m.infoHash, m.peerId, peer.userId, sessionKey).catch((err: unknown) => logger.error({ err }, 'dropping a WebTorrent session failed'));
     }
   }
 
@@ -412,15 +447,16 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       passkey: peer.passkey,
       infoHash: msg.infoHash,
       peerId: msg.peerId,
-      keyHash: 0,
+      keyHash: sessionKey,
       ip: null,
       port: 0,
       uploaded: msg.uploaded,
       downloaded: msg.downloaded,
       left: msg.left,
       event: msg.event,
-      // Offers go to peers of this process's room (only those have a socket here), chosen below.
-      numwant: 0,
+      // One process: offers go to peers of this process's room, chosen below. Several: to peers
+      // the shared store picks, wherever they are; twice the offers, as some may have just left.
+      numwant: relay === null ? 0 : msg.offers.length * 2,
       peerIds: false,
     });
     if (!(outcome instanceof Promise)) return announced(peer, msg, key, stopping, outcome);
@@ -441,7 +477,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
   function announced(peer: Peer, msg: WsAnnounce, key: string, stopping: boolean, outcome: AnnounceOutcome): void | Promise<void> {
     if (peer.closed) {
       // Closed while the announce ran: the session it created must not linger.
-      if (!stopping) return dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0);
+      if (!stopping) return dropSession(deps, msg.infoHash, msg.peerId, peer.userId, sessionKey);
       return;
     }
     const { result } = outcome;
@@ -453,7 +489,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       if (prior && prior.peerId !== msg.peerId) {
         // Same socket, same swarm, new peer id: the old session ends.
         leave(peer, key, prior);
-        void dropSession(deps, prior.infoHash, prior.peerId, peer.userId, 0).catch(() => undefined);
+        void dropSession(deps, prior.infoHash, prior.peerId, peer.userId, sessionKey).catch(() => undefined);
       }
       let room = registry.get(key);
       if (!room) {
@@ -463,7 +499,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       const holder = room.byId.get(msg.peerId);
       if (holder !== peer) {
         if (holder) {
-          void dropSession(deps, msg.infoHash, msg.peerId, peer.userId, 0).catch(() => undefined);
+          void dropSession(deps, msg.infoHash, msg.peerId, peer.userId, sessionKey).catch(() => undefined);
           return failure(peer, 'announce', 'peer_id already in use in this swarm', msg.infoHash);
         }
         room.byId.set(msg.peerId, peer);
@@ -471,7 +507,7 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       // A re-announce keeps its membership (and the encoded ids); a different peer id left above.
       mine = peer.swarms.get(key);
       if (mine === undefined) {
-        mine = { infoHash: msg.infoHash, peerId: msg.peerId, infoHashJson: jsonLiteral(msg.infoHash), peerIdJson: jsonLiteral(msg.peerId), peer, seeder: false, index: room.list.length };
+        mine = { infoHash: msg.infoHash, peerId: msg.peerId, infoHashJson: jsonLiteral(msg.infoHash), peerIdJson: jsonLiteral(msg.peerId), peer, seeder: false, index: room.list.length, offerers: null };
         room.list.push(mine);
         peer.swarms.set(key, mine);
       } else if (mine.infoHash !== msg.infoHash) {
@@ -487,6 +523,8 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       writeAnnounceReply(peer.out as Buffer, at, opts.interval, ihJson, result.seeders, result.leechers);
     }
     if (mine === undefined || msg.offers.length === 0) return;
+    const rtcKeys = result.rtcKeys;
+    if (relay !== null && rtcKeys !== undefined) return offerAcross(peer, msg, key, mine, result.rtcPeerIds, rtcKeys);
     // Each offer to a different other peer of the room, from a random start (as the swarm
     // store walks its peer lists); a seeder's only to leechers.
     const list = (registry.get(key) as Room).list;
@@ -501,6 +539,53 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     }
   }
 
+  /**
+   * Each offer to a different peer of the store's pick (already random, a seeder's leechers
+   * only): written to its socket when it is here, else queued for its process. Picks that are
+   * gone (no socket here, or a process that stopped listening) are passed over.
+   */
+  function offerAcross(peer: Peer, msg: WsAnnounce, key: string, mine: Membership, ids: string[], keys: number[]): void {
+    const cluster = relay as NonNullable<typeof relay>;
+    const room = registry.get(key) as Room;
+    let i = 0;
+    for (let k = 0; k < ids.length && i < msg.offers.length; k++) {
+      const id = ids[k] as string;
+      const node = keys[k] as number;
+      if (id === msg.peerId) continue;
+      if (node === sessionKey) {
+        const target = room.byId.get(id);
+        const m = target?.swarms.get(key);
+        if (target === undefined || target === peer || m === undefined) continue;
+        const offer = msg.offers[i++] as (typeof msg.offers)[number];
+        if (sendRelay(target, 'offer', offer.offer, offer.offerIdJson, mine.peerIdJson, m.infoHashJson)) counters.offersRelayed++;
+      } else if (cluster.reachable(node)) {
+        const offer = msg.offers[i++] as (typeof msg.offers)[number];
+        cluster.send(node, 'offer', key, id, msg.peerId, offer.offer, offer.offerIdJson);
+        counters.offersForwarded++;
+      }
+    }
+  }
+
+  /** Signals another process sent to peers here; those for peers no longer here are dropped. */
+  function receive(sender: number, signals: RemoteSignal[]): void {
+    for (const s of signals) {
+      const target = registry.get(s.key)?.byId.get(s.to);
+      const m = target?.swarms.get(s.key);
+      if (target === undefined || m === undefined) {
+        counters.remoteUnknown++;
+        continue;
+      }
+      if (s.kind === 'offer') {
+        // Remembered for the answer (the newest offerers, at most REMOTE_OFFERERS).
+        const offerers = (m.offerers ??= new Map());
+        offerers.delete(s.from);
+        if (offerers.size >= REMOTE_OFFERERS) offerers.delete(offerers.keys().next().value as string);
+        offerers.set(s.from, sender);
+        if (sendRelay(target, 'offer', s.payload, s.offerIdJson, jsonLiteral(s.from), m.infoHashJson)) counters.offersRelayed++;
+      } else if (sendRelay(target, 'answer', s.payload, s.offerIdJson, jsonLiteral(s.from), m.infoHashJson)) counters.answersRelayed++;
+    }
+  }
+
   function onAnswer(peer: Peer, msg: WsAnswer): void {
     const torrent = deps.torrents.peek(msg.infoHash);
     const key = torrent?.keys[0] ?? msg.infoHash;
@@ -508,7 +593,15 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
     // Only a peer of the swarm may answer, as itself, and only to a peer of the same swarm.
     if (!mine || mine.peerId !== msg.peerId) return failure(peer, 'announce', 'answer for a swarm this connection has not announced', msg.infoHash);
     const target = registry.get(key)?.byId.get(msg.toPeerId);
-    if (!target || target === peer) return; // gone: the offerer times out, as with any lost answer
+    if (!target) {
+      // On another process if its offer came from there; else gone: the offerer times out, as with any lost answer.
+      const node = mine.offerers?.get(msg.toPeerId);
+      if (node === undefined || relay === null) return;
+      relay.send(node, 'answer', key, msg.toPeerId, msg.peerId, msg.answer, msg.offerIdJson);
+      counters.answersForwarded++;
+      return;
+    }
+    if (target === peer) return;
     const m = target.swarms.get(key);
     if (!m) return;
     if (sendRelay(target, 'answer', msg.answer, msg.offerIdJson, mine.peerIdJson, m.infoHashJson)) counters.answersRelayed++;
@@ -653,7 +746,8 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
   return {
     name: 'ws-tracker',
     upgrade,
-    stats: () => ({ sockets: sockets.size, swarms: registry.size, ...counters }),
+    ready: relay?.ready ?? Promise.resolve(),
+    stats: () => ({ sockets: sockets.size, swarms: registry.size, ...counters, cluster: relay?.stats() ?? null }),
     close: async () => {
       closing = true;
       const peers = [...sockets];
@@ -665,9 +759,14 @@ export function createWsTracker(ctx: Pick<AppContext, 'tracker' | 'users' | 'log
       await new Promise((r) => setImmediate(r));
       for (const p of peers) p.ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await relay?.close();
     },
   };
 }
 
-/** Module factory for server/modules.ts. */
-export const wsTrackerModule = (ctx: AppContext): WsTracker => createWsTracker(ctx);
+/** Module factory for server/modules.ts: ready once it receives signals from other processes. */
+export const wsTrackerModule = async (ctx: AppContext): Promise<WsTracker> => {
+  const tracker = createWsTracker(ctx);
+  await tracker.ready;
+  return tracker;
+};
