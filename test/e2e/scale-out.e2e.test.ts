@@ -76,8 +76,10 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('signs a user in on one process and accepts the token on the others: one secret, made by whichever started first', async () => {
-    const procs = await Promise.all([start(), start(), start()]);
+  it('signs a user in on one process and accepts the token on the others: one secret, made by whichever started first', { timeout: 180_000 }, async () => {
+    // Three processes without JWT_SECRET start together; a fourth has its own JWT_SECRET.
+    const own = 'an-operator-chosen-secret-for-this-process-only-0123';
+    const [pinned, ...procs] = await Promise.all([start({ JWT_SECRET: own }), start(), start(), start()]);
     const password = 'correct horse battery';
     const u = await aUser(db);
     await db.prisma.user.update({ where: { id: u.id }, data: { passwordHash: await hashPassword(password) } });
@@ -90,8 +92,6 @@ describe.skipIf(!onPostgres || !base || !redisUrl)('several server processes on 
     expect(procs.filter((p) => /generated the site secret/.test(p.output()))).toHaveLength(1);
 
     // JWT_SECRET still wins: that process takes only its own tokens.
-    const own = 'an-operator-chosen-secret-for-this-process-only-0123';
-    const pinned = await start({ JWT_SECRET: own });
     expect(await whoAmI(pinned.url, token)).toBe('UNAUTHORIZED');
     expect(await whoAmI(pinned.url, signSession({ jwtSecret: own, jwtTtlSeconds: 600 }, u.id, 0).token)).toBe(String(u.id));
     expect(await whoAmI(procs[1]?.url, signSession({ jwtSecret: rows[0]?.value as string, jwtTtlSeconds: 600 }, u.id, 0).token)).toBe(String(u.id));
