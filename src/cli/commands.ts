@@ -1,6 +1,7 @@
 /** The CLI's command table: one entry per command, each in cli/commands/. */
 import type { Command } from './command.ts';
 import { benchFixture } from './commands/bench-fixture.ts';
+import { importCommand } from './commands/import.ts';
 import { inviteCreate } from './commands/invite-create.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { seedDemo } from './commands/seed-demo.ts';
@@ -14,4 +15,5 @@ export const commands: Record<string, Command> = {
   torrent: torrentAdd,
   'seed-demo': seedDemo,
   'bench-fixture': benchFixture,
+  import: importCommand,
 };

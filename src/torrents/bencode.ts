@@ -156,15 +156,17 @@ export function prescan(buf: Buffer, limits: ScanLimits = DEFAULT_LIMITS): { dep
 
 /**
  * Decodes canonical bencode. Call `prescan` first (decode trusts its depth bound); `decode`
- * itself re-checks everything else, including key order.
+ * itself re-checks everything else, including key order. `unsortedKeys` accepts dictionaries
+ * whose keys are out of order (files other trackers wrote, read by src/import/; the spans still
+ * locate each value's original bytes), never duplicate keys.
  */
-export function decode(buf: Buffer): BValue {
-  const [value, end] = decodeAt(buf, 0);
+export function decode(buf: Buffer, opts: { unsortedKeys?: boolean } = {}): BValue {
+  const [value, end] = decodeAt(buf, 0, opts.unsortedKeys === true);
   if (end !== buf.length) throw new BencodeError(`${buf.length - end} bytes after the end of the data`, end);
   return value;
 }
 
-function decodeAt(buf: Buffer, pos: number): [BValue, number] {
+function decodeAt(buf: Buffer, pos: number, unsorted: boolean): [BValue, number] {
   const b = buf[pos];
   if (b === I) {
     const end = scanInt(buf, pos);
@@ -179,7 +181,7 @@ function decodeAt(buf: Buffer, pos: number): [BValue, number] {
     let p = pos + 1;
     while (buf[p] !== E) {
       if (p >= buf.length) throw new BencodeError('list not terminated', p);
-      const [v, next] = decodeAt(buf, p);
+      const [v, next] = decodeAt(buf, p, unsorted);
       list.push(v);
       p = next;
     }
@@ -194,15 +196,17 @@ function decodeAt(buf: Buffer, pos: number): [BValue, number] {
       if (!isDigit(buf[p])) throw new BencodeError('dictionary key is not a string', p);
       const [ks, ke] = scanString(buf, p);
       const key = buf.subarray(ks, ke);
-      if (prev !== null) {
+      const k = key.toString('latin1');
+      if (unsorted) {
+        if (dict.map.has(k)) throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, p);
+      } else if (prev !== null) {
         const c = Buffer.compare(prev, key);
         if (c === 0) throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, p);
         if (c > 0) throw new BencodeError(`dictionary keys out of order at "${printable(key)}"`, p);
       }
       prev = key;
       if (ke >= buf.length) throw new BencodeError(`dictionary key "${printable(key)}" has no value`, ke);
-      const [v, next] = decodeAt(buf, ke);
-      const k = key.toString('latin1');
+      const [v, next] = decodeAt(buf, ke, unsorted);
       dict.map.set(k, v);
       dict.spans.set(k, [ke, next]);
       p = next;
