@@ -24,7 +24,8 @@ export interface NexusSite extends Scratch {
   secrets: { bobLegacy: string; bobAny: string };
 }
 
-function ddl(v: NexusVariant): string {
+/** The NexusPHP tables the import reads, as that variant shapes them (bench/import.ts uses them too). */
+export function nexusSchemaSql(v: NexusVariant): string {
   // 1.5: DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00'; 1.6+: DATETIME NULL.
   const dt = v === '1.5' ? "DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00'" : 'DATETIME DEFAULT NULL';
   return `
@@ -150,7 +151,7 @@ const pk = (seed: number) => hex(seed).repeat(16);
 
 export async function buildNexusSite(variant: NexusVariant): Promise<NexusSite> {
   const s = await scratchMariaDb(`ot_np${variant.replace('.', '')}`);
-  await s.conn.query(ddl(variant));
+  await s.conn.query(nexusSchemaSql(variant));
   const zero = variant === '1.5' ? '0000-00-00 00:00:00' : null;
   const users: NexusSite['users'] = {
     alice: { id: 1, username: 'Alice', password: 'alice old pässword', passkey: pk(0xa1) },
