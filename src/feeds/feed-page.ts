@@ -2,7 +2,7 @@
  * One page of a feed: a single index-backed SQL query over the catalogue (the filters of
  * graphql/torrent-search.ts, so visibility and search behave as the GraphQL catalogue does;
  * newest first, id as the tiebreak so offset pages never overlap), then the live swarm counts
- * of the whole page in one store call, and promotions and completion counts from the in-memory
+ * and completions of the whole page in one store call, and promotions from the in-memory
  * torrent registry. Only ACTIVE torrents are listed (what every user may see), and only those
  * with a stored .torrent: one imported without its file could never be downloaded.
  */
@@ -77,7 +77,7 @@ export async function loadFeedPage(app: AppContext, categories: CategoryCache, q
   return rows.map((r, i) => {
     const cached = app.torrents.byId(r.id);
     const factors = cached ? factorsInForce(cached, now) : PROMOTION_PRESETS.NONE;
-    const live = counts[i] ?? { seeders: 0, leechers: 0 };
+    const live = counts[i] ?? { seeders: 0, leechers: 0, completed: -1 };
     const category = r.category_id === null ? null : (byId.get(r.category_id) ?? null);
     return {
       id: r.id,
@@ -91,7 +91,8 @@ export async function loadFeedPage(app: AppContext, categories: CategoryCache, q
       categories: itemCategories(category),
       seeders: live.seeders,
       leechers: live.leechers,
-      grabs: Math.max(r.times_completed, cached?.completed ?? 0),
+      // Live from the swarm store once it holds the swarm's count (-1 before), as GraphQL's `completed`.
+      grabs: Math.max(r.times_completed, live.completed >= 0 ? live.completed : (cached?.completed ?? 0)),
       downloadFactor: factors.downloadPercent / 100,
       uploadFactor: factors.uploadPercent / 100,
       imdbId: r.imdb_id,

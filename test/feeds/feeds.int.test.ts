@@ -222,13 +222,19 @@ describe('/torznab/api', () => {
     expect([torznabAttr(movie, 'downloadvolumefactor'), torznabAttr(movie, 'uploadvolumefactor')]).toEqual(['1', '1']);
   });
 
-  it('seeders, leechers and peers are live from the swarm', async () => {
+  it('seeders, leechers, peers and grabs are live from the swarm', async () => {
     const seed = await announce(t.url, { passkey: bob.passkey, infoHash: Buffer.from(hashes.s1e3 as string, 'hex'), peerId: aPeerId(), left: 0, event: 'started' });
     expect(failureOf(seed)).toBeUndefined();
-    const leech = await announce(t.url, { passkey: alice.passkey, infoHash: Buffer.from(hashes.s1e3 as string, 'hex'), peerId: aPeerId(), port: 6882, left: 100, event: 'started' });
+    const leecherId = aPeerId();
+    const leech = await announce(t.url, { passkey: alice.passkey, infoHash: Buffer.from(hashes.s1e3 as string, 'hex'), peerId: leecherId, port: 6882, left: 100, event: 'started' });
     expect(failureOf(leech)).toBeUndefined();
     const [item] = await feed(api('t=tvsearch&q=show&season=1&ep=3'));
-    expect([torznabAttr(item as XmlNode, 'seeders'), torznabAttr(item as XmlNode, 'leechers'), torznabAttr(item as XmlNode, 'peers')]).toEqual(['1', '1', '2']);
+    expect([torznabAttr(item as XmlNode, 'seeders'), torznabAttr(item as XmlNode, 'leechers'), torznabAttr(item as XmlNode, 'peers'), torznabAttr(item as XmlNode, 'grabs')]).toEqual(['1', '1', '2', '0']);
+    // The leecher completes: grabs counts it at once, before any flush writes it.
+    const done = await announce(t.url, { passkey: alice.passkey, infoHash: Buffer.from(hashes.s1e3 as string, 'hex'), peerId: leecherId, port: 6882, downloaded: 100, left: 0, event: 'completed' });
+    expect(failureOf(done)).toBeUndefined();
+    const [after] = await feed(api('t=tvsearch&q=show&season=1&ep=3'));
+    expect([torznabAttr(after as XmlNode, 'seeders'), torznabAttr(after as XmlNode, 'leechers'), torznabAttr(after as XmlNode, 'grabs')]).toEqual(['2', '0', '1']);
   });
 
   it('paging: offset and limit, disjoint and newest first; past the end is empty; limit is clamped', async () => {
