@@ -227,7 +227,7 @@ export async function nexusphpReader(source: SourceDb, opts: { torrentsDir: stri
 
     async *snatches() {
       const cols = 'id, torrentid, userid, uploaded, downloaded, seedtime, leechtime, last_action, startdat, completedat, finished';
-      for await (const rows of groupedKeyset<Row>(source, `SELECT ${cols} FROM snatched WHERE torrentid > ? ORDER BY torrentid, userid, id LIMIT ?`, `SELECT ${cols} FROM snatched WHERE torrentid = ? ORDER BY userid, id`, 'torrentid', n)) {
+      for await (const rows of groupedKeyset<Row>(source, `SELECT ${cols} FROM snatched WHERE torrentid > ? ORDER BY torrentid LIMIT ?`, `SELECT ${cols} FROM snatched WHERE torrentid = ? ORDER BY userid, id`, 'torrentid', n)) {
         // snatched has no unique (torrent, user) before 2023: duplicates are merged.
         const merged = new Map<string, SnatchRow>();
         const out: Batch<SnatchRow> = [];
