@@ -31,6 +31,112 @@ function cidrList(value: string): boolean {
     });
 }
 
+const ROLES = ['USER', 'UPLOADER', 'MODERATOR', 'ADMIN'] as const;
+type RoleName = (typeof ROLES)[number];
+
+function roleList(value: string): boolean {
+  return splitList(value).every((r) => (ROLES as readonly string[]).includes(r));
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Gazelle's ratio rules (OPS rules page): from GiB downloaded, the required ratio with nothing / everything seeded. */
+const GAZELLE_RATIO_TABLE = '5:0.15:0,10:0.2:0,20:0.3:0.05,30:0.4:0.1,40:0.5:0.2,50:0.6:0.3,60:0.6:0.4,80:0.6:0.5,100:0.6:0.6';
+
+export interface RatioBracket {
+  /** Downloaded bytes from which the bracket applies. */
+  fromBytes: number;
+  max: number;
+  min: number;
+}
+
+function parseRatioTable(value: string): RatioBracket[] | null {
+  const out: RatioBracket[] = [];
+  for (const part of splitList(value)) {
+    const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m) return null;
+    const [gib, max, min] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (min > max || (out.length > 0 && gib * 2 ** 30 <= (out[out.length - 1] as RatioBracket).fromBytes)) return null;
+    out.push({ fromBytes: gib * 2 ** 30, max, min });
+  }
+  return out;
+}
+
+export interface UploadOffer {
+  bytes: number;
+  price: number;
+}
+
+function parseOffers(value: string): UploadOffer[] | null {
+  const out: UploadOffer[] = [];
+  if (value.trim() === 'none') return out;
+  for (const part of splitList(value)) {
+    const m = /^(\d{1,6}):(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m || Number(m[1]) === 0 || Number(m[2]) === 0) return null;
+    out.push({ bytes: Number(m[1]) * 2 ** 30, price: Number(m[2]) });
+  }
+  return out;
+}
+
+/** Site rules (src/rules): hit-and-run, ratio watch, the bonus shop and the seeding bonus formula. */
+export interface RulesConfig {
+  tickSeconds: number;
+  hnr: {
+    enabled: boolean;
+    triggerFraction: number;
+    minSeedSeconds: number;
+    ratioExempt: number;
+    prewarnSeconds: number;
+    graceSeconds: number;
+    recoverable: boolean;
+    expireSeconds: number;
+    maxUnreached: number;
+    exemptRoles: RoleName[];
+    pardonPrice: number;
+  };
+  ratioWatch: { enabled: boolean; seconds: number; gambleBytes: number; table: RatioBracket[]; exemptRoles: RoleName[] };
+  shop: { uploadOffers: UploadOffer[]; invitePrice: number; freeleechPrice: number; freeleechHours: number };
+  bonus:
+    | { formula: 'flat' }
+    | { formula: 'nexus'; tickSeconds: number; b0: number; l: number; t0Weeks: number; n0: number; perSeed: number; maxSeed: number };
+}
+
+function rulesConfig(e: z.infer<typeof envSchema>): RulesConfig {
+  return {
+    tickSeconds: e.RULES_TICK_SECONDS,
+    hnr: {
+      enabled: e.HNR_ENABLED,
+      triggerFraction: e.HNR_TRIGGER_FRACTION,
+      minSeedSeconds: e.HNR_MIN_SEED_SECONDS,
+      ratioExempt: e.HNR_RATIO_EXEMPT,
+      prewarnSeconds: e.HNR_PREWARN_SECONDS,
+      graceSeconds: e.HNR_GRACE_SECONDS,
+      recoverable: e.HNR_RECOVERABLE,
+      expireSeconds: e.HNR_EXPIRE_SECONDS,
+      maxUnreached: e.HNR_MAX_UNREACHED,
+      exemptRoles: splitList(e.HNR_EXEMPT_ROLES) as RoleName[],
+      pardonPrice: e.HNR_PARDON_PRICE,
+    },
+    ratioWatch: {
+      enabled: e.RATIO_WATCH_ENABLED,
+      seconds: e.RATIO_WATCH_SECONDS,
+      gambleBytes: e.RATIO_WATCH_GAMBLE_BYTES,
+      table: parseRatioTable(e.RATIO_WATCH_TABLE) as RatioBracket[],
+      exemptRoles: splitList(e.RATIO_WATCH_EXEMPT_ROLES) as RoleName[],
+    },
+    shop: { uploadOffers: parseOffers(e.SHOP_UPLOAD_OFFERS) as UploadOffer[], invitePrice: e.SHOP_INVITE_PRICE, freeleechPrice: e.SHOP_FREELEECH_PRICE, freeleechHours: e.SHOP_FREELEECH_HOURS },
+    bonus:
+      e.BONUS_FORMULA === 'flat'
+        ? { formula: 'flat' }
+        : { formula: 'nexus', tickSeconds: e.BONUS_TICK_SECONDS, b0: e.BONUS_NEXUS_B0, l: e.BONUS_NEXUS_L, t0Weeks: e.BONUS_NEXUS_T0_WEEKS, n0: e.BONUS_NEXUS_N0, perSeed: e.BONUS_NEXUS_PER_SEED, maxSeed: e.BONUS_NEXUS_MAX_SEED },
+  };
+}
+
 /** The environment variables, each described. Keys are the variable names. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: production hides GraphiQL and refuses weak secrets'),
@@ -60,10 +166,39 @@ export const envSchema = z.object({
   TRACKER_ALLOW_IP_PARAM: bool.default(false).describe('Honour the ip/ipv4/ipv6 announce parameters (public addresses only)'),
   TRACKER_ANNOUNCE_ALIASES: z.string().default('/announce.php').describe('Extra comma-separated paths served as announce (legacy URLs); /announce and /announce/{passkey} always are'),
   ACCOUNTING_FLUSH_INTERVAL_MS: int(100, 600000).default(5000).describe('How often transfer accounting is written to the database, milliseconds'),
-  BONUS_PER_SEED_HOUR: z.coerce.number().min(0).max(1e6).default(1).describe('Bonus points per hour of seeding one torrent'),
+  BONUS_PER_SEED_HOUR: z.coerce.number().min(0).max(1e6).default(1).describe('Bonus points per hour of seeding one torrent (BONUS_FORMULA=flat; ignored with nexus)'),
   BONUS_GIFT_TAX: z.coerce.number().min(0).max(1).default(0.1).describe('Share of a bonus gift withheld as tax (0..1); the uploader receives the rest'),
   FEED_RATE_LIMIT: int(1, 100000).default(60).describe('RSS, Torznab and passkey .torrent requests per minute per passkey (or per address for unknown keys) before HTTP 429'),
   FEED_TITLE: z.string().min(1).max(100).optional().describe('Site name in the RSS and Torznab feeds (default: the PUBLIC_URL host)'),
+  BONUS_FORMULA: z.enum(['flat', 'nexus']).default('flat').describe('Seeding bonus: flat = BONUS_PER_SEED_HOUR per torrent, accrued with seeding time; nexus = NexusPHP\'s formula (torrent age, size, seeders; BONUS_NEXUS_*) paid every BONUS_TICK_SECONDS for the torrents seeded then'),
+  BONUS_TICK_SECONDS: int(60, 86400).default(3600).describe('With BONUS_FORMULA=nexus: how often the seeding bonus is paid, seconds'),
+  BONUS_NEXUS_B0: z.coerce.number().min(0).max(1e6).default(100).describe('NexusPHP bonus: most points per hour from the size/age/seeders term'),
+  BONUS_NEXUS_L: z.coerce.number().positive().max(1e9).default(300).describe('NexusPHP bonus: the A at which the first term reaches half of B0'),
+  BONUS_NEXUS_T0_WEEKS: z.coerce.number().positive().max(1e4).default(4).describe('NexusPHP bonus: torrent age, weeks, at which its weight reaches 90%'),
+  BONUS_NEXUS_N0: int(2, 1e6).default(7).describe('NexusPHP bonus: seeders at which the few-seeders boost falls to a tenth'),
+  BONUS_NEXUS_PER_SEED: z.coerce.number().min(0).max(1e6).default(1).describe('NexusPHP bonus: points per hour per torrent seeded'),
+  BONUS_NEXUS_MAX_SEED: int(0, 1e6).default(7).describe('NexusPHP bonus: most torrents counted for BONUS_NEXUS_PER_SEED'),
+  RULES_TICK_SECONDS: int(1, 86400).default(600).describe('How often hit-and-run cases and ratio watch are evaluated, seconds'),
+  HNR_ENABLED: bool.default(false).describe('Hit-and-run cases: a download must be seeded (HNR_*)'),
+  HNR_TRIGGER_FRACTION: z.coerce.number().gt(0).max(1).default(0.1).describe('Share of a torrent\'s size a user must download (raw bytes, before promotions) for a hit-and-run case to open'),
+  HNR_MIN_SEED_SECONDS: int(0, 365 * 86400).default(259200).describe('Seeding time, seconds in all, that reaches a hit-and-run case'),
+  HNR_RATIO_EXEMPT: z.coerce.number().min(0).max(1000).default(1).describe('Raw upload, in times the torrent\'s size, that also reaches a hit-and-run case; 0 = none'),
+  HNR_PREWARN_SECONDS: int(0, 365 * 86400).default(86400).describe('Absence from the swarm, seconds, after which an open case warns the user'),
+  HNR_GRACE_SECONDS: int(1, 365 * 86400).default(259200).describe('Absence from the swarm, seconds, after which an open case becomes UNREACHED (a user still in the swarm never fails)'),
+  HNR_RECOVERABLE: bool.default(true).describe('An UNREACHED case becomes REACHED when the user seeds it to the requirement later'),
+  HNR_EXPIRE_SECONDS: int(0, 10 * 365 * 86400).default(1209600).describe('An UNREACHED case stops counting after this many seconds; 0 = never'),
+  HNR_MAX_UNREACHED: int(1, 100000).default(3).describe('Unreached cases at which the user\'s leeching announces are refused (seeding never is)'),
+  HNR_EXEMPT_ROLES: z.string().default('UPLOADER,MODERATOR,ADMIN').refine(roleList, 'must be a comma-separated list of USER, UPLOADER, MODERATOR, ADMIN').describe('Roles that get no hit-and-run cases (judged when a case would open)'),
+  HNR_PARDON_PRICE: z.coerce.number().min(0).max(1e12).default(2500).describe('Bonus points that clear an INSPECTING or UNREACHED case (payHitAndRun); 0 = cannot be bought'),
+  RATIO_WATCH_ENABLED: bool.default(false).describe('Ratio watch (Gazelle): below the required ratio, a deadline; past it, leeching refused until the ratio is back'),
+  RATIO_WATCH_SECONDS: int(60, 365 * 86400).default(1209600).describe('Ratio watch: seconds to get back to the required ratio'),
+  RATIO_WATCH_GAMBLE_BYTES: int(0, 1e18).default(10 * 2 ** 30).describe('Ratio watch: downloading more than this while on watch refuses leeching at once; 0 = off'),
+  RATIO_WATCH_TABLE: z.string().default(GAZELLE_RATIO_TABLE).refine((v) => parseRatioTable(v) !== null, 'must be GiB:max:min brackets, e.g. 5:0.15:0,10:0.2:0 (ascending GiB, 0 <= min <= max)').describe('Ratio watch: required ratio by downloaded GiB, as from:max:min brackets; max applies with nothing seeded, min with everything seeded'),
+  RATIO_WATCH_EXEMPT_ROLES: z.string().default('MODERATOR,ADMIN').refine(roleList, 'must be a comma-separated list of USER, UPLOADER, MODERATOR, ADMIN').describe('Roles never put on ratio watch'),
+  SHOP_UPLOAD_OFFERS: z.string().default('1:100,10:900,100:8000').refine((v) => parseOffers(v) !== null, 'must be GiB:price pairs, e.g. 1:100,10:900, or none').describe('Bonus shop: upload credit offers as GiB:price pairs; none = not sold'),
+  SHOP_INVITE_PRICE: z.coerce.number().min(0).max(1e12).default(2500).describe('Bonus shop: price of an invite; 0 = not sold'),
+  SHOP_FREELEECH_PRICE: z.coerce.number().min(0).max(1e12).default(5000).describe('Bonus shop: price of personal free leech (none of the user\'s download counted); 0 = not sold'),
+  SHOP_FREELEECH_HOURS: int(1, 8760).default(24).describe('Bonus shop: hours of personal free leech per purchase'),
   GRAPHIQL: bool.optional().describe('Serve GraphiQL at /graphql (default: on outside production)'),
   WORKERS: int(1, 256).default(1).describe('Server processes to run (needs REDIS_URL when > 1)'),
   PERF_PROBE: bool.default(false).describe('Serve GET /__perf (peer and torrent counts, memory) for the load harness in bench/; keep off in production'),
@@ -72,7 +207,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Prefixes we own: a variable with one of them that is not declared above is a typo. */
-const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_', 'PGLITE_', 'FEED_'];
+const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'METRICS_', 'PGLITE_', 'FEED_', 'RULES_', 'HNR_', 'RATIO_WATCH_', 'SHOP_'];
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -107,8 +242,10 @@ export interface Config {
     allowIpParam: boolean;
     announceAliases: string[];
   };
+  /** bonusPerSeedHour is 0 when BONUS_FORMULA=nexus: the rules tick pays the seeding bonus instead. */
   accounting: { flushIntervalMs: number; bonusPerSeedHour: number; giftTax: number };
   feeds: { rateLimit: number; title: string };
+  rules: RulesConfig;
   graphiql: boolean;
   workers: number;
   perfProbe: boolean;
@@ -150,6 +287,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
     if (e.TRACKER_MIN_INTERVAL > e.TRACKER_ANNOUNCE_INTERVAL) problems.push('TRACKER_MIN_INTERVAL: must not exceed TRACKER_ANNOUNCE_INTERVAL');
     if (e.TRACKER_NUMWANT_DEFAULT > e.TRACKER_NUMWANT_MAX) problems.push('TRACKER_NUMWANT_DEFAULT: must not exceed TRACKER_NUMWANT_MAX');
     if (e.WORKERS > 1 && !e.REDIS_URL) problems.push('WORKERS: more than one worker needs REDIS_URL (shared swarms, accounting and rate limits)');
+    if (e.HNR_PREWARN_SECONDS >= e.HNR_GRACE_SECONDS) problems.push('HNR_PREWARN_SECONDS: must be less than HNR_GRACE_SECONDS (the warning comes before the case fails)');
     if (e.WORKERS > 1 && !e.DATABASE_URL) problems.push('WORKERS: more than one worker needs DATABASE_URL (PGlite is one process)');
     if (e.NODE_ENV === 'production' && e.JWT_SECRET !== undefined && new Set(e.JWT_SECRET).size < 10) {
       problems.push('JWT_SECRET: too predictable for production (use 32+ random characters)');
@@ -192,8 +330,9 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
       allowIpParam: e.TRACKER_ALLOW_IP_PARAM,
       announceAliases: e.TRACKER_ANNOUNCE_ALIASES.split(',').map((s) => s.trim()).filter((s) => s.startsWith('/')),
     },
-    accounting: { flushIntervalMs: e.ACCOUNTING_FLUSH_INTERVAL_MS, bonusPerSeedHour: e.BONUS_PER_SEED_HOUR, giftTax: e.BONUS_GIFT_TAX },
+    accounting: { flushIntervalMs: e.ACCOUNTING_FLUSH_INTERVAL_MS, bonusPerSeedHour: e.BONUS_FORMULA === 'flat' ? e.BONUS_PER_SEED_HOUR : 0, giftTax: e.BONUS_GIFT_TAX },
     feeds: { rateLimit: e.FEED_RATE_LIMIT, title: e.FEED_TITLE ?? new URL(publicUrl).host },
+    rules: rulesConfig(e),
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     workers: e.WORKERS,
     perfProbe: e.PERF_PROBE,

@@ -124,6 +124,10 @@ export function jsonapiUserMe(data: CompatJsonapiUserMeQuery) {
     seeding: u.seeding,
     leeching: u.leeching,
     added: phpDate(u.joinedAt),
+    // Site rules (API.md §8): hit-and-run counts as NexusPHP's header shows them, and ratio watch.
+    hitAndRuns: u.hitAndRunCounts,
+    requiredRatio: u.requiredRatio,
+    ratioWatchEnds: u.ratioWatchEndsAt ? phpDate(u.ratioWatchEndsAt) : null,
   };
 }
 

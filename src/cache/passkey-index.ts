@@ -18,6 +18,10 @@ export const GATE_ACTIVE = 1;
 export const GATE_BANNED = 2;
 export const GATE_DISABLED = 4;
 export const GATE_CAN_LEECH = 8;
+/** A site rule (leech_blocks) refuses the user's leeching announces; the reason is in UserDirectory. */
+export const GATE_LEECH_BLOCKED = 16;
+/** The user bought personal free leech; its end time is in UserDirectory. */
+export const GATE_PERSONAL_FREE = 32;
 
 const words = new Int32Array(4);
 

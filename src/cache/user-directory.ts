@@ -3,11 +3,12 @@
  * announce hot path) and by id (session tokens). Loaded whole at start; a miss looks the row
  * up once (users added by the CLI or another process) and remembers a negative answer for a
  * while, so unknown passkeys cannot drive database load. `user.changed` events reload a row,
- * `caches.reload` all of them.
+ * `caches.reload` all of them; rows carry the site rules' leech blocks and personal free leech
+ * (folded into the gate flags).
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import type { Role, UserStatus } from '../generated/prisma/enums.ts';
-import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH, GATE_DISABLED, PasskeyIndex } from './passkey-index.ts';
+import type { LeechBlockReason, Role, UserStatus } from '../generated/prisma/enums.ts';
+import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH, GATE_DISABLED, GATE_LEECH_BLOCKED, GATE_PERSONAL_FREE, PasskeyIndex } from './passkey-index.ts';
 import type { EventBus } from '../shared/events.ts';
 
 export interface CachedUser {
@@ -18,9 +19,39 @@ export interface CachedUser {
   status: UserStatus;
   canLeech: boolean;
   tokenVersion: number;
+  /** Unix ms until which the user's personal free leech lasts (null: none bought). */
+  freeleechUntil: number | null;
+  /** Site rules refusing the user's leeching announces (src/rules/leech-blocks.ts). */
+  leechBlocks: LeechBlockReason[];
+  /** What a refused leeching announce is told (staff revocation, site rules); null: leeching allowed. */
+  leechRefusal: string | null;
 }
 
-const SELECT = { id: true, username: true, passkey: true, role: true, status: true, canLeech: true, tokenVersion: true } as const;
+const SELECT = {
+  id: true,
+  username: true,
+  passkey: true,
+  role: true,
+  status: true,
+  canLeech: true,
+  tokenVersion: true,
+  freeleechUntil: true,
+  leechBlocks: { select: { reason: true, message: true }, orderBy: { reason: 'asc' } },
+} as const;
+
+interface UserRow {
+  id: number;
+  username: string;
+  passkey: string;
+  role: Role;
+  status: UserStatus;
+  canLeech: boolean;
+  tokenVersion: number;
+  freeleechUntil: Date | null;
+  leechBlocks: Array<{ reason: LeechBlockReason; message: string }>;
+}
+
+const REVOKED_BY_STAFF = 'downloading is disabled for your account: contact the staff';
 const NEGATIVE_TTL_MS = 60_000;
 const NEGATIVE_MAX = 100_000;
 
@@ -57,17 +88,26 @@ export class UserDirectory {
     return this.byIdMap.size;
   }
 
-  private put(row: CachedUser): CachedUser {
+  private put(row: UserRow): CachedUser {
     const old = this.byIdMap.get(row.id);
     if (old && old.passkey !== row.passkey) {
       this.byPasskey.delete(old.passkey);
       this.gates.delete(old.passkey);
     }
-    const entry: CachedUser = { ...row };
+    const { leechBlocks, freeleechUntil, ...fields } = row;
+    const refusals = leechBlocks.map((b) => b.message);
+    if (!row.canLeech) refusals.unshift(REVOKED_BY_STAFF);
+    const entry: CachedUser = {
+      ...fields,
+      freeleechUntil: freeleechUntil?.getTime() ?? null,
+      leechBlocks: leechBlocks.map((b) => b.reason),
+      leechRefusal: refusals.length > 0 ? refusals.join('; ') : null,
+    };
     this.byIdMap.set(row.id, entry);
     this.byPasskey.set(row.passkey, entry);
     const status = row.status === 'ACTIVE' ? GATE_ACTIVE : row.status === 'BANNED' ? GATE_BANNED : GATE_DISABLED;
-    this.gates.set(row.passkey, row.id, status | (row.canLeech ? GATE_CAN_LEECH : 0));
+    const rules = (leechBlocks.length > 0 ? GATE_LEECH_BLOCKED : 0) | (freeleechUntil !== null ? GATE_PERSONAL_FREE : 0);
+    this.gates.set(row.passkey, row.id, status | (row.canLeech ? GATE_CAN_LEECH : 0) | rules);
     this.unknownPasskeys.delete(row.passkey);
     return entry;
   }
@@ -101,6 +141,11 @@ export class UserDirectory {
     if (this.unknownPasskeys.size >= NEGATIVE_MAX) this.unknownPasskeys.clear();
     this.unknownPasskeys.set(passkey, this.now() + NEGATIVE_TTL_MS);
     return undefined;
+  }
+
+  /** Why a user's leeching announce is refused (the refusal path only). */
+  leechRefusal(id: number): string {
+    return this.byIdMap.get(id)?.leechRefusal ?? REVOKED_BY_STAFF;
   }
 
   byId(id: number): CachedUser | undefined {

@@ -8,6 +8,7 @@ import { DuplicateTorrent, TorrentFileMissing, TorrentRejected } from '../torren
 import { AccountError } from '../users/accounts.ts';
 import { RateLimited } from '../ratelimit/limiter.ts';
 import { CommunityError } from '../community/errors.ts';
+import { RulesError } from '../rules/errors.ts';
 
 export type ErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'RATE_LIMITED' | 'INTERNAL_ERROR';
 
@@ -37,6 +38,6 @@ export function toClientError(err: unknown): ApiError | null {
   if (err instanceof TorrentFileMissing) return new ApiError('NOT_FOUND', err.message);
   if (err instanceof DuplicateTorrent) return badInput(err.message, { rule: 'duplicate', existingTorrentId: String(err.existingId) });
   if (err instanceof AccountError) return badInput(err.message);
-  if (err instanceof CommunityError) return new ApiError(err.code, err.message);
+  if (err instanceof CommunityError || err instanceof RulesError) return new ApiError(err.code, err.message);
   return null;
 }

@@ -10,6 +10,7 @@ import './types/torrent.ts';
 import './types/upload.ts';
 import './types/community.ts';
 import './types/moderation.ts';
+import './types/rules.ts';
 import './types/live.ts';
 import './types/live-stats.ts';
 

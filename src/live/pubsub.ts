@@ -29,6 +29,24 @@ export interface SiteStatsEvent {
 
 export type BusySwarm = SwarmStatsEvent;
 
+/** A site rule changed something of one user (src/rules): a hit-and-run case, a leech block, a ratio watch. */
+export interface RulesEvent {
+  userId: number;
+  change:
+    | 'CASE_OPENED'
+    | 'CASE_PREWARNED'
+    | 'CASE_REACHED'
+    | 'CASE_UNREACHED'
+    | 'CASE_PARDONED'
+    | 'LEECHING_BLOCKED'
+    | 'LEECHING_RESTORED'
+    | 'RATIO_WATCH_STARTED'
+    | 'RATIO_WATCH_ENDED';
+  hitAndRunId?: number;
+  /** For leech blocks: HIT_AND_RUN or RATIO_WATCH. */
+  reason?: string;
+}
+
 export interface LiveTopics {
   /** Keyed by info hash (hex): at most one per torrent per coalescing window. */
   'swarm:stats': SwarmStatsEvent;
@@ -39,6 +57,8 @@ export interface LiveTopics {
   'torrent:added': { torrentId: number };
   /** Keyed by user id: credit for the user was written by an accounting flush. */
   'user:transfer': { userId: number };
+  /** Keyed by user id: a site rule changed something of the user's. */
+  'user:rules': RulesEvent;
 }
 
 export type LiveTopic = keyof LiveTopics;

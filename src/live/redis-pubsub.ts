@@ -15,7 +15,7 @@ import type { Logger } from '../shared/logger.ts';
 import { subscribeJson } from '../shared/redis-channel.ts';
 import { createMemoryPubSub, type LivePubSub, type LiveTopic, type LiveTopics, type SubscribeOptions } from './pubsub.ts';
 
-const TOPICS = ['swarm:stats', 'site:stats', 'site:busiest', 'torrent:added', 'user:transfer'] as const satisfies readonly LiveTopic[];
+const TOPICS = ['swarm:stats', 'site:stats', 'site:busiest', 'torrent:added', 'user:transfer', 'user:rules'] as const satisfies readonly LiveTopic[];
 const message = z.object({ t: z.enum(TOPICS), k: z.string().optional(), p: z.unknown() });
 
 export interface RedisPubSubOptions {

@@ -10,7 +10,7 @@ import type { SuspicionRecorder } from '../accounting/suspicion-log.ts';
 import type { CompletionSeeder } from '../accounting/completion-seeder.ts';
 import type { ClientAllowList } from '../cache/client-allow-list.ts';
 import { liveCompleted, type TorrentRegistry, type CachedTorrent } from '../cache/torrent-registry.ts';
-import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH } from '../cache/passkey-index.ts';
+import { GATE_ACTIVE, GATE_BANNED, GATE_CAN_LEECH, GATE_LEECH_BLOCKED, GATE_PERSONAL_FREE } from '../cache/passkey-index.ts';
 import type { UserDirectory } from '../cache/user-directory.ts';
 import type { AnnounceResult, PeerAnnounce, StoreCredit, SwarmStore } from '../swarm/swarm-store.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -36,6 +36,8 @@ export interface TrackerDeps {
   onSuspicious?: SuspicionRecorder;
   /** Seeds a swarm's live completion count the store does not know yet (from the database). */
   completions?: CompletionSeeder;
+  /** Called when a leeching announce is refused (staff revocation or a site rule's leech block). */
+  onLeechRefused?: (userId: number) => void;
 }
 
 export interface PeerInput {
@@ -63,6 +65,8 @@ export interface AnnounceOutcome {
 export interface AdmittedUser {
   id: number;
   canLeech: boolean;
+  /** Unix ms until which the user's personal free leech lasts (0: none). */
+  freeUntil: number;
 }
 
 /**
@@ -84,7 +88,9 @@ function admitUser(deps: TrackerDeps, row: number): AdmittedUser | Promise<Admit
   const flags = gates.flags(row);
   if ((flags & GATE_ACTIVE) === 0) throw new TrackerFailure(flags & GATE_BANNED ? 'your account is banned' : 'your account is disabled: contact the staff');
   // Read before the limiter may wait: a row moves when the index grows.
-  const user: AdmittedUser = { id: gates.userId(row), canLeech: (flags & GATE_CAN_LEECH) !== 0 };
+  const id = gates.userId(row);
+  const freeUntil = flags & GATE_PERSONAL_FREE ? (deps.users.byId(id)?.freeleechUntil ?? 0) : 0;
+  const user: AdmittedUser = { id, canLeech: (flags & (GATE_CAN_LEECH | GATE_LEECH_BLOCKED)) === GATE_CAN_LEECH, freeUntil };
   const wait = deps.limiter.consume(gates, row, deps.clock.now());
   if (typeof wait === 'number') {
     if (wait > 0) throw rateLimited(deps, wait);
@@ -94,6 +100,12 @@ function admitUser(deps: TrackerDeps, row: number): AdmittedUser | Promise<Admit
     if (w > 0) throw rateLimited(deps, w);
     return user;
   });
+}
+
+/** Seeding is never refused: only announces with left > 0, so cases can always be cleared. */
+function leechRefused(deps: TrackerDeps, userId: number): TrackerFailure {
+  deps.onLeechRefused?.(userId);
+  return new TrackerFailure(deps.users.leechRefusal(userId));
 }
 
 function rateLimited(deps: TrackerDeps, minutes: number): TrackerFailure {
@@ -135,7 +147,7 @@ function withUser(deps: TrackerDeps, input: PeerInput, user: AdmittedUser): Anno
 }
 
 function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent: CachedTorrent): AnnounceOutcome | Promise<AnnounceOutcome> {
-  if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw new TrackerFailure('downloading is disabled for your account: contact the staff');
+  if (input.left > 0 && !user.canLeech && input.event !== AnnounceEvent.Stopped) throw leechRefused(deps, user.id);
   const nowMs = deps.clock.now();
   const now = Math.floor(nowMs / 1000);
   const peer: PeerAnnounce = {
@@ -158,7 +170,7 @@ function record(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
     const credit: StoreCredit = {
       userId: user.id,
       torrentId: torrent.id,
-      downloadPercent: percentInForce(torrent.downloadPercent, torrent.downloadUntil, nowMs),
+      downloadPercent: downloadPercent(user, torrent, nowMs),
       uploadPercent: percentInForce(torrent.uploadPercent, torrent.uploadUntil, nowMs),
       ...deps.rules,
     };
@@ -181,7 +193,7 @@ function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
       left: input.left,
       event: input.event,
       now,
-      downloadPercent: percentInForce(torrent.downloadPercent, torrent.downloadUntil, nowMs),
+      downloadPercent: downloadPercent(user, torrent, nowMs),
       uploadPercent: percentInForce(torrent.uploadPercent, torrent.uploadUntil, nowMs),
     },
     deps.rules,
@@ -189,6 +201,11 @@ function credit(deps: TrackerDeps, input: PeerInput, user: AdmittedUser, torrent
   deps.ledger.append(user.id, torrent.id, c, now);
   if (c.suspicion !== 0) deps.onSuspicious?.(user.id, torrent.id, c.suspicion, input.uploaded);
   return finish(deps, torrent, result);
+}
+
+/** The share of download counted: none while the user's personal free leech (bought in the bonus shop) lasts. */
+function downloadPercent(user: AdmittedUser, torrent: CachedTorrent, nowMs: number): number {
+  return user.freeUntil > nowMs ? 0 : percentInForce(torrent.downloadPercent, torrent.downloadUntil, nowMs);
 }
 
 function finish(deps: TrackerDeps, torrent: CachedTorrent, result: AnnounceResult): AnnounceOutcome {

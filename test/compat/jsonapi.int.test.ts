@@ -253,7 +253,21 @@ describe('jsonapi.php', () => {
     it('returns the caller', async () => {
       const joined = (await t.db.prisma.user.findUniqueOrThrow({ where: { id: reader.id } })).createdAt.toISOString().slice(0, 19).replace('T', ' ');
       const r = await once('?action=user/me', { token: reader.token }, 'CompatJsonapiUserMe');
-      expect([r.status, r.json]).toEqual([200, { success: true, data: { id: reader.id, username: 'reader', class: 'user', uploaded: '0', downloaded: '0', ratio: null, bonus: 0, seeding: 0, leeching: 0, added: joined } }]);
+      expect([r.status, r.json]).toEqual([
+        200,
+        { success: true, data: { id: reader.id, username: 'reader', class: 'user', uploaded: '0', downloaded: '0', ratio: null, bonus: 0, seeding: 0, leeching: 0, added: joined, hitAndRuns: { inspecting: 0, unreached: 0, limit: 3 }, requiredRatio: 0, ratioWatchEnds: null } },
+      ]);
+    });
+
+    it('carries the hit-and-run counts and the ratio watch', async () => {
+      const u = reader;
+      const torrentId = ids.other as number;
+      const at = new Date('2026-12-01T10:00:00Z');
+      await t.db.prisma.snatch.create({ data: { userId: u.id, torrentId } });
+      await t.db.prisma.hitAndRun.create({ data: { userId: u.id, torrentId, status: 'UNREACHED', openedAt: at, requiredSeedSeconds: 1, requiredRatio: 1, prewarnSeconds: 1, graceSeconds: 2, unreachedAt: at } });
+      await t.db.prisma.ratioWatch.create({ data: { userId: u.id, requiredRatio: 0.3, endsAt: at, times: 1 } });
+      const r = await once('?action=user/me', { token: u.token }, 'CompatJsonapiUserMe');
+      expect((r.json as { data: unknown }).data).toMatchObject({ hitAndRuns: { inspecting: 0, unreached: 1, limit: 3 }, requiredRatio: 0.3, ratioWatchEnds: '2026-12-01 10:00:00' });
     });
   });
 

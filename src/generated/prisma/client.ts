@@ -67,6 +67,24 @@ export type Torrent = Prisma.TorrentModel
  */
 export type Snatch = Prisma.SnatchModel
 /**
+ * Model HitAndRun
+ * A hit-and-run case (src/rules/hit-and-run.ts): one per user and torrent, opened when the
+ * user's raw download reached HNR_TRIGGER_FRACTION of the torrent. Its requirement and grace
+ * are fixed when it opens, so a later configuration change is never retroactive.
+ */
+export type HitAndRun = Prisma.HitAndRunModel
+/**
+ * Model LeechBlock
+ * The tracker refuses this user's leeching announces (seeding goes on) until the rule that
+ * wrote the row lifts it. Apart from `User.canLeech`, which staff and the anti-cheat write.
+ */
+export type LeechBlock = Prisma.LeechBlockModel
+/**
+ * Model RatioWatch
+ * Ratio watch (src/rules/ratio-watch.ts): the user's required ratio and, while on watch, its deadline.
+ */
+export type RatioWatch = Prisma.RatioWatchModel
+/**
  * Model SuspiciousAnnounce
  * Announces whose reported upload was not credited in full, for staff review: at most one row
  * per user, torrent and reason an hour from each server process.
@@ -129,3 +147,9 @@ export type TorrentSecret = Prisma.TorrentSecretModel
  * source, and rows above the highest imported ids were created here.
  */
 export type ImportRun = Prisma.ImportRunModel
+/**
+ * Model RuleRun
+ * Rule work done once per period whichever process ticks (src/rules): e.g. one hour's seeding
+ * bonus, claimed here in the statement that pays it.
+ */
+export type RuleRun = Prisma.RuleRunModel

@@ -375,6 +375,84 @@ export type EnumTorrentStatusWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedEnumTorrentStatusFilter<$PrismaModel>
 }
 
+export type EnumHitAndRunStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunStatus | Prisma.EnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumHitAndRunStatusFilter<$PrismaModel> | $Enums.HitAndRunStatus
+}
+
+export type EnumHitAndRunResolutionNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunResolution | Prisma.EnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  in?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel> | $Enums.HitAndRunResolution | null
+}
+
+export type EnumHitAndRunStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunStatus | Prisma.EnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumHitAndRunStatusWithAggregatesFilter<$PrismaModel> | $Enums.HitAndRunStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumHitAndRunStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumHitAndRunStatusFilter<$PrismaModel>
+}
+
+export type EnumHitAndRunResolutionNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunResolution | Prisma.EnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  in?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumHitAndRunResolutionNullableWithAggregatesFilter<$PrismaModel> | $Enums.HitAndRunResolution | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel>
+}
+
+export type EnumLeechBlockReasonFilter<$PrismaModel = never> = {
+  equals?: $Enums.LeechBlockReason | Prisma.EnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumLeechBlockReasonFilter<$PrismaModel> | $Enums.LeechBlockReason
+}
+
+export type EnumLeechBlockReasonWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.LeechBlockReason | Prisma.EnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumLeechBlockReasonWithAggregatesFilter<$PrismaModel> | $Enums.LeechBlockReason
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumLeechBlockReasonFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumLeechBlockReasonFilter<$PrismaModel>
+}
+
+export type BigIntNullableFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntNullableFilter<$PrismaModel> | bigint | number | null
+}
+
+export type BigIntNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntNullableWithAggregatesFilter<$PrismaModel> | bigint | number | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatNullableFilter<$PrismaModel>
+  _sum?: Prisma.NestedBigIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedBigIntNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedBigIntNullableFilter<$PrismaModel>
+}
+
 export type EnumSuspicionReasonFilter<$PrismaModel = never> = {
   equals?: $Enums.SuspicionReason | Prisma.EnumSuspicionReasonFieldRefInput<$PrismaModel>
   in?: $Enums.SuspicionReason[] | Prisma.ListEnumSuspicionReasonFieldRefInput<$PrismaModel>
@@ -760,6 +838,84 @@ export type NestedEnumTorrentStatusWithAggregatesFilter<$PrismaModel = never> = 
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumTorrentStatusFilter<$PrismaModel>
   _max?: Prisma.NestedEnumTorrentStatusFilter<$PrismaModel>
+}
+
+export type NestedEnumHitAndRunStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunStatus | Prisma.EnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumHitAndRunStatusFilter<$PrismaModel> | $Enums.HitAndRunStatus
+}
+
+export type NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunResolution | Prisma.EnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  in?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel> | $Enums.HitAndRunResolution | null
+}
+
+export type NestedEnumHitAndRunStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunStatus | Prisma.EnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.HitAndRunStatus[] | Prisma.ListEnumHitAndRunStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumHitAndRunStatusWithAggregatesFilter<$PrismaModel> | $Enums.HitAndRunStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumHitAndRunStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumHitAndRunStatusFilter<$PrismaModel>
+}
+
+export type NestedEnumHitAndRunResolutionNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.HitAndRunResolution | Prisma.EnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  in?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  notIn?: $Enums.HitAndRunResolution[] | Prisma.ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> | null
+  not?: Prisma.NestedEnumHitAndRunResolutionNullableWithAggregatesFilter<$PrismaModel> | $Enums.HitAndRunResolution | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumHitAndRunResolutionNullableFilter<$PrismaModel>
+}
+
+export type NestedEnumLeechBlockReasonFilter<$PrismaModel = never> = {
+  equals?: $Enums.LeechBlockReason | Prisma.EnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumLeechBlockReasonFilter<$PrismaModel> | $Enums.LeechBlockReason
+}
+
+export type NestedEnumLeechBlockReasonWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.LeechBlockReason | Prisma.EnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  in?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  notIn?: $Enums.LeechBlockReason[] | Prisma.ListEnumLeechBlockReasonFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumLeechBlockReasonWithAggregatesFilter<$PrismaModel> | $Enums.LeechBlockReason
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumLeechBlockReasonFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumLeechBlockReasonFilter<$PrismaModel>
+}
+
+export type NestedBigIntNullableFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntNullableFilter<$PrismaModel> | bigint | number | null
+}
+
+export type NestedBigIntNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
+  in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  notIn?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
+  lt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  lte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gt?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  gte?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBigIntNullableWithAggregatesFilter<$PrismaModel> | bigint | number | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatNullableFilter<$PrismaModel>
+  _sum?: Prisma.NestedBigIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedBigIntNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedBigIntNullableFilter<$PrismaModel>
 }
 
 export type NestedEnumSuspicionReasonFilter<$PrismaModel = never> = {

@@ -42,10 +42,41 @@ export const BonusKind = {
   GIFT_SENT: 'GIFT_SENT',
   GIFT_RECEIVED: 'GIFT_RECEIVED',
   THANKS: 'THANKS',
-  ADMIN: 'ADMIN'
+  ADMIN: 'ADMIN',
+  SHOP: 'SHOP'
 } as const
 
 export type BonusKind = (typeof BonusKind)[keyof typeof BonusKind]
+
+
+export const HitAndRunStatus = {
+  INSPECTING: 'INSPECTING',
+  REACHED: 'REACHED',
+  UNREACHED: 'UNREACHED',
+  PARDONED: 'PARDONED'
+} as const
+
+export type HitAndRunStatus = (typeof HitAndRunStatus)[keyof typeof HitAndRunStatus]
+
+
+export const HitAndRunResolution = {
+  SEED_TIME: 'SEED_TIME',
+  RATIO: 'RATIO',
+  EXEMPT: 'EXEMPT',
+  PAID: 'PAID',
+  STAFF: 'STAFF',
+  TORRENT_DELETED: 'TORRENT_DELETED'
+} as const
+
+export type HitAndRunResolution = (typeof HitAndRunResolution)[keyof typeof HitAndRunResolution]
+
+
+export const LeechBlockReason = {
+  HIT_AND_RUN: 'HIT_AND_RUN',
+  RATIO_WATCH: 'RATIO_WATCH'
+} as const
+
+export type LeechBlockReason = (typeof LeechBlockReason)[keyof typeof LeechBlockReason]
 
 
 export const SuspicionReason = {

@@ -395,6 +395,9 @@ export const ModelName = {
   Category: 'Category',
   Torrent: 'Torrent',
   Snatch: 'Snatch',
+  HitAndRun: 'HitAndRun',
+  LeechBlock: 'LeechBlock',
+  RatioWatch: 'RatioWatch',
   SuspiciousAnnounce: 'SuspiciousAnnounce',
   Thanks: 'Thanks',
   BonusTransaction: 'BonusTransaction',
@@ -405,7 +408,8 @@ export const ModelName = {
   CreditBatch: 'CreditBatch',
   SiteSecret: 'SiteSecret',
   TorrentSecret: 'TorrentSecret',
-  ImportRun: 'ImportRun'
+  ImportRun: 'ImportRun',
+  RuleRun: 'RuleRun'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -421,7 +425,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret" | "torrentSecret" | "importRun"
+    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "hitAndRun" | "leechBlock" | "ratioWatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret" | "torrentSecret" | "importRun" | "ruleRun"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -792,6 +796,228 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.SnatchCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.SnatchCountAggregateOutputType> | number
+        }
+      }
+    }
+    HitAndRun: {
+      payload: Prisma.$HitAndRunPayload<ExtArgs>
+      fields: Prisma.HitAndRunFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.HitAndRunFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.HitAndRunFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>
+        }
+        findFirst: {
+          args: Prisma.HitAndRunFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.HitAndRunFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>
+        }
+        findMany: {
+          args: Prisma.HitAndRunFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>[]
+        }
+        create: {
+          args: Prisma.HitAndRunCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>
+        }
+        createMany: {
+          args: Prisma.HitAndRunCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.HitAndRunCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>[]
+        }
+        delete: {
+          args: Prisma.HitAndRunDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>
+        }
+        update: {
+          args: Prisma.HitAndRunUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>
+        }
+        deleteMany: {
+          args: Prisma.HitAndRunDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.HitAndRunUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.HitAndRunUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>[]
+        }
+        upsert: {
+          args: Prisma.HitAndRunUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$HitAndRunPayload>
+        }
+        aggregate: {
+          args: Prisma.HitAndRunAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateHitAndRun>
+        }
+        groupBy: {
+          args: Prisma.HitAndRunGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.HitAndRunGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.HitAndRunCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.HitAndRunCountAggregateOutputType> | number
+        }
+      }
+    }
+    LeechBlock: {
+      payload: Prisma.$LeechBlockPayload<ExtArgs>
+      fields: Prisma.LeechBlockFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.LeechBlockFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.LeechBlockFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>
+        }
+        findFirst: {
+          args: Prisma.LeechBlockFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.LeechBlockFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>
+        }
+        findMany: {
+          args: Prisma.LeechBlockFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>[]
+        }
+        create: {
+          args: Prisma.LeechBlockCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>
+        }
+        createMany: {
+          args: Prisma.LeechBlockCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.LeechBlockCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>[]
+        }
+        delete: {
+          args: Prisma.LeechBlockDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>
+        }
+        update: {
+          args: Prisma.LeechBlockUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>
+        }
+        deleteMany: {
+          args: Prisma.LeechBlockDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.LeechBlockUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.LeechBlockUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>[]
+        }
+        upsert: {
+          args: Prisma.LeechBlockUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$LeechBlockPayload>
+        }
+        aggregate: {
+          args: Prisma.LeechBlockAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateLeechBlock>
+        }
+        groupBy: {
+          args: Prisma.LeechBlockGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.LeechBlockGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.LeechBlockCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.LeechBlockCountAggregateOutputType> | number
+        }
+      }
+    }
+    RatioWatch: {
+      payload: Prisma.$RatioWatchPayload<ExtArgs>
+      fields: Prisma.RatioWatchFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.RatioWatchFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.RatioWatchFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>
+        }
+        findFirst: {
+          args: Prisma.RatioWatchFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.RatioWatchFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>
+        }
+        findMany: {
+          args: Prisma.RatioWatchFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>[]
+        }
+        create: {
+          args: Prisma.RatioWatchCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>
+        }
+        createMany: {
+          args: Prisma.RatioWatchCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.RatioWatchCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>[]
+        }
+        delete: {
+          args: Prisma.RatioWatchDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>
+        }
+        update: {
+          args: Prisma.RatioWatchUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>
+        }
+        deleteMany: {
+          args: Prisma.RatioWatchDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.RatioWatchUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.RatioWatchUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>[]
+        }
+        upsert: {
+          args: Prisma.RatioWatchUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RatioWatchPayload>
+        }
+        aggregate: {
+          args: Prisma.RatioWatchAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateRatioWatch>
+        }
+        groupBy: {
+          args: Prisma.RatioWatchGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RatioWatchGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.RatioWatchCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RatioWatchCountAggregateOutputType> | number
         }
       }
     }
@@ -1609,6 +1835,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    RuleRun: {
+      payload: Prisma.$RuleRunPayload<ExtArgs>
+      fields: Prisma.RuleRunFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.RuleRunFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.RuleRunFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>
+        }
+        findFirst: {
+          args: Prisma.RuleRunFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.RuleRunFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>
+        }
+        findMany: {
+          args: Prisma.RuleRunFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>[]
+        }
+        create: {
+          args: Prisma.RuleRunCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>
+        }
+        createMany: {
+          args: Prisma.RuleRunCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.RuleRunCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>[]
+        }
+        delete: {
+          args: Prisma.RuleRunDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>
+        }
+        update: {
+          args: Prisma.RuleRunUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>
+        }
+        deleteMany: {
+          args: Prisma.RuleRunDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.RuleRunUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.RuleRunUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>[]
+        }
+        upsert: {
+          args: Prisma.RuleRunUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$RuleRunPayload>
+        }
+        aggregate: {
+          args: Prisma.RuleRunAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateRuleRun>
+        }
+        groupBy: {
+          args: Prisma.RuleRunGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RuleRunGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.RuleRunCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.RuleRunCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1664,7 +1964,8 @@ export const UserScalarFieldEnum = {
   tokenVersion: 'tokenVersion',
   invitedById: 'invitedById',
   createdAt: 'createdAt',
-  lastAnnounceAt: 'lastAnnounceAt'
+  lastAnnounceAt: 'lastAnnounceAt',
+  freeleechUntil: 'freeleechUntil'
 } as const
 
 export type UserScalarFieldEnum = (typeof UserScalarFieldEnum)[keyof typeof UserScalarFieldEnum]
@@ -1746,6 +2047,48 @@ export const SnatchScalarFieldEnum = {
 } as const
 
 export type SnatchScalarFieldEnum = (typeof SnatchScalarFieldEnum)[keyof typeof SnatchScalarFieldEnum]
+
+
+export const HitAndRunScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  torrentId: 'torrentId',
+  status: 'status',
+  openedAt: 'openedAt',
+  requiredSeedSeconds: 'requiredSeedSeconds',
+  requiredRatio: 'requiredRatio',
+  prewarnSeconds: 'prewarnSeconds',
+  graceSeconds: 'graceSeconds',
+  prewarnedAt: 'prewarnedAt',
+  unreachedAt: 'unreachedAt',
+  expiresAt: 'expiresAt',
+  resolvedAt: 'resolvedAt',
+  resolution: 'resolution'
+} as const
+
+export type HitAndRunScalarFieldEnum = (typeof HitAndRunScalarFieldEnum)[keyof typeof HitAndRunScalarFieldEnum]
+
+
+export const LeechBlockScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  reason: 'reason',
+  message: 'message',
+  createdAt: 'createdAt'
+} as const
+
+export type LeechBlockScalarFieldEnum = (typeof LeechBlockScalarFieldEnum)[keyof typeof LeechBlockScalarFieldEnum]
+
+
+export const RatioWatchScalarFieldEnum = {
+  userId: 'userId',
+  requiredRatio: 'requiredRatio',
+  endsAt: 'endsAt',
+  downloadedAtStart: 'downloadedAtStart',
+  times: 'times'
+} as const
+
+export type RatioWatchScalarFieldEnum = (typeof RatioWatchScalarFieldEnum)[keyof typeof RatioWatchScalarFieldEnum]
 
 
 export const SuspiciousAnnounceScalarFieldEnum = {
@@ -1864,6 +2207,14 @@ export const ImportRunScalarFieldEnum = {
 } as const
 
 export type ImportRunScalarFieldEnum = (typeof ImportRunScalarFieldEnum)[keyof typeof ImportRunScalarFieldEnum]
+
+
+export const RuleRunScalarFieldEnum = {
+  id: 'id',
+  appliedAt: 'appliedAt'
+} as const
+
+export type RuleRunScalarFieldEnum = (typeof RuleRunScalarFieldEnum)[keyof typeof RuleRunScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -2060,6 +2411,48 @@ export type ListEnumTorrentStatusFieldRefInput<$PrismaModel> = FieldRefInputType
 
 
 /**
+ * Reference to a field of type 'HitAndRunStatus'
+ */
+export type EnumHitAndRunStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'HitAndRunStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'HitAndRunStatus[]'
+ */
+export type ListEnumHitAndRunStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'HitAndRunStatus[]'>
+    
+
+
+/**
+ * Reference to a field of type 'HitAndRunResolution'
+ */
+export type EnumHitAndRunResolutionFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'HitAndRunResolution'>
+    
+
+
+/**
+ * Reference to a field of type 'HitAndRunResolution[]'
+ */
+export type ListEnumHitAndRunResolutionFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'HitAndRunResolution[]'>
+    
+
+
+/**
+ * Reference to a field of type 'LeechBlockReason'
+ */
+export type EnumLeechBlockReasonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'LeechBlockReason'>
+    
+
+
+/**
+ * Reference to a field of type 'LeechBlockReason[]'
+ */
+export type ListEnumLeechBlockReasonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'LeechBlockReason[]'>
+    
+
+
+/**
  * Reference to a field of type 'SuspicionReason'
  */
 export type EnumSuspicionReasonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'SuspicionReason'>
@@ -2192,6 +2585,9 @@ export type GlobalOmitConfig = {
   category?: Prisma.CategoryOmit
   torrent?: Prisma.TorrentOmit
   snatch?: Prisma.SnatchOmit
+  hitAndRun?: Prisma.HitAndRunOmit
+  leechBlock?: Prisma.LeechBlockOmit
+  ratioWatch?: Prisma.RatioWatchOmit
   suspiciousAnnounce?: Prisma.SuspiciousAnnounceOmit
   thanks?: Prisma.ThanksOmit
   bonusTransaction?: Prisma.BonusTransactionOmit
@@ -2203,6 +2599,7 @@ export type GlobalOmitConfig = {
   siteSecret?: Prisma.SiteSecretOmit
   torrentSecret?: Prisma.TorrentSecretOmit
   importRun?: Prisma.ImportRunOmit
+  ruleRun?: Prisma.RuleRunOmit
 }
 
 /* Types for Logging */

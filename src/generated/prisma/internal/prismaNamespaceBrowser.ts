@@ -54,6 +54,9 @@ export const ModelName = {
   Category: 'Category',
   Torrent: 'Torrent',
   Snatch: 'Snatch',
+  HitAndRun: 'HitAndRun',
+  LeechBlock: 'LeechBlock',
+  RatioWatch: 'RatioWatch',
   SuspiciousAnnounce: 'SuspiciousAnnounce',
   Thanks: 'Thanks',
   BonusTransaction: 'BonusTransaction',
@@ -64,7 +67,8 @@ export const ModelName = {
   CreditBatch: 'CreditBatch',
   SiteSecret: 'SiteSecret',
   TorrentSecret: 'TorrentSecret',
-  ImportRun: 'ImportRun'
+  ImportRun: 'ImportRun',
+  RuleRun: 'RuleRun'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -99,7 +103,8 @@ export const UserScalarFieldEnum = {
   tokenVersion: 'tokenVersion',
   invitedById: 'invitedById',
   createdAt: 'createdAt',
-  lastAnnounceAt: 'lastAnnounceAt'
+  lastAnnounceAt: 'lastAnnounceAt',
+  freeleechUntil: 'freeleechUntil'
 } as const
 
 export type UserScalarFieldEnum = (typeof UserScalarFieldEnum)[keyof typeof UserScalarFieldEnum]
@@ -181,6 +186,48 @@ export const SnatchScalarFieldEnum = {
 } as const
 
 export type SnatchScalarFieldEnum = (typeof SnatchScalarFieldEnum)[keyof typeof SnatchScalarFieldEnum]
+
+
+export const HitAndRunScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  torrentId: 'torrentId',
+  status: 'status',
+  openedAt: 'openedAt',
+  requiredSeedSeconds: 'requiredSeedSeconds',
+  requiredRatio: 'requiredRatio',
+  prewarnSeconds: 'prewarnSeconds',
+  graceSeconds: 'graceSeconds',
+  prewarnedAt: 'prewarnedAt',
+  unreachedAt: 'unreachedAt',
+  expiresAt: 'expiresAt',
+  resolvedAt: 'resolvedAt',
+  resolution: 'resolution'
+} as const
+
+export type HitAndRunScalarFieldEnum = (typeof HitAndRunScalarFieldEnum)[keyof typeof HitAndRunScalarFieldEnum]
+
+
+export const LeechBlockScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  reason: 'reason',
+  message: 'message',
+  createdAt: 'createdAt'
+} as const
+
+export type LeechBlockScalarFieldEnum = (typeof LeechBlockScalarFieldEnum)[keyof typeof LeechBlockScalarFieldEnum]
+
+
+export const RatioWatchScalarFieldEnum = {
+  userId: 'userId',
+  requiredRatio: 'requiredRatio',
+  endsAt: 'endsAt',
+  downloadedAtStart: 'downloadedAtStart',
+  times: 'times'
+} as const
+
+export type RatioWatchScalarFieldEnum = (typeof RatioWatchScalarFieldEnum)[keyof typeof RatioWatchScalarFieldEnum]
 
 
 export const SuspiciousAnnounceScalarFieldEnum = {
@@ -299,6 +346,14 @@ export const ImportRunScalarFieldEnum = {
 } as const
 
 export type ImportRunScalarFieldEnum = (typeof ImportRunScalarFieldEnum)[keyof typeof ImportRunScalarFieldEnum]
+
+
+export const RuleRunScalarFieldEnum = {
+  id: 'id',
+  appliedAt: 'appliedAt'
+} as const
+
+export type RuleRunScalarFieldEnum = (typeof RuleRunScalarFieldEnum)[keyof typeof RuleRunScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -306,6 +306,7 @@ export type SnatchWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Snatch"> | Date | string
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   torrent?: Prisma.XOR<Prisma.TorrentScalarRelationFilter, Prisma.TorrentWhereInput>
+  hitAndRun?: Prisma.XOR<Prisma.HitAndRunNullableScalarRelationFilter, Prisma.HitAndRunWhereInput> | null
 }
 
 export type SnatchOrderByWithRelationInput = {
@@ -323,6 +324,7 @@ export type SnatchOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   user?: Prisma.UserOrderByWithRelationInput
   torrent?: Prisma.TorrentOrderByWithRelationInput
+  hitAndRun?: Prisma.HitAndRunOrderByWithRelationInput
 }
 
 export type SnatchWhereUniqueInput = Prisma.AtLeast<{
@@ -344,6 +346,7 @@ export type SnatchWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Snatch"> | Date | string
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   torrent?: Prisma.XOR<Prisma.TorrentScalarRelationFilter, Prisma.TorrentWhereInput>
+  hitAndRun?: Prisma.XOR<Prisma.HitAndRunNullableScalarRelationFilter, Prisma.HitAndRunWhereInput> | null
 }, "id" | "userId_torrentId">
 
 export type SnatchOrderByWithAggregationInput = {
@@ -396,6 +399,7 @@ export type SnatchCreateInput = {
   createdAt?: Date | string
   user: Prisma.UserCreateNestedOneWithoutSnatchesInput
   torrent: Prisma.TorrentCreateNestedOneWithoutSnatchesInput
+  hitAndRun?: Prisma.HitAndRunCreateNestedOneWithoutSnatchInput
 }
 
 export type SnatchUncheckedCreateInput = {
@@ -411,6 +415,7 @@ export type SnatchUncheckedCreateInput = {
   completedAt?: Date | string | null
   lastAnnounceAt?: Date | string
   createdAt?: Date | string
+  hitAndRun?: Prisma.HitAndRunUncheckedCreateNestedOneWithoutSnatchInput
 }
 
 export type SnatchUpdateInput = {
@@ -425,6 +430,7 @@ export type SnatchUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   user?: Prisma.UserUpdateOneRequiredWithoutSnatchesNestedInput
   torrent?: Prisma.TorrentUpdateOneRequiredWithoutSnatchesNestedInput
+  hitAndRun?: Prisma.HitAndRunUpdateOneWithoutSnatchNestedInput
 }
 
 export type SnatchUncheckedUpdateInput = {
@@ -440,6 +446,7 @@ export type SnatchUncheckedUpdateInput = {
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hitAndRun?: Prisma.HitAndRunUncheckedUpdateOneWithoutSnatchNestedInput
 }
 
 export type SnatchCreateManyInput = {
@@ -568,6 +575,11 @@ export type SnatchSumOrderByAggregateInput = {
   leechTime?: Prisma.SortOrder
 }
 
+export type SnatchScalarRelationFilter = {
+  is?: Prisma.SnatchWhereInput
+  isNot?: Prisma.SnatchWhereInput
+}
+
 export type SnatchCreateNestedManyWithoutUserInput = {
   create?: Prisma.XOR<Prisma.SnatchCreateWithoutUserInput, Prisma.SnatchUncheckedCreateWithoutUserInput> | Prisma.SnatchCreateWithoutUserInput[] | Prisma.SnatchUncheckedCreateWithoutUserInput[]
   connectOrCreate?: Prisma.SnatchCreateOrConnectWithoutUserInput | Prisma.SnatchCreateOrConnectWithoutUserInput[]
@@ -652,6 +664,20 @@ export type SnatchUncheckedUpdateManyWithoutTorrentNestedInput = {
   deleteMany?: Prisma.SnatchScalarWhereInput | Prisma.SnatchScalarWhereInput[]
 }
 
+export type SnatchCreateNestedOneWithoutHitAndRunInput = {
+  create?: Prisma.XOR<Prisma.SnatchCreateWithoutHitAndRunInput, Prisma.SnatchUncheckedCreateWithoutHitAndRunInput>
+  connectOrCreate?: Prisma.SnatchCreateOrConnectWithoutHitAndRunInput
+  connect?: Prisma.SnatchWhereUniqueInput
+}
+
+export type SnatchUpdateOneRequiredWithoutHitAndRunNestedInput = {
+  create?: Prisma.XOR<Prisma.SnatchCreateWithoutHitAndRunInput, Prisma.SnatchUncheckedCreateWithoutHitAndRunInput>
+  connectOrCreate?: Prisma.SnatchCreateOrConnectWithoutHitAndRunInput
+  upsert?: Prisma.SnatchUpsertWithoutHitAndRunInput
+  connect?: Prisma.SnatchWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.SnatchUpdateToOneWithWhereWithoutHitAndRunInput, Prisma.SnatchUpdateWithoutHitAndRunInput>, Prisma.SnatchUncheckedUpdateWithoutHitAndRunInput>
+}
+
 export type SnatchCreateWithoutUserInput = {
   uploaded?: bigint | number
   downloaded?: bigint | number
@@ -663,6 +689,7 @@ export type SnatchCreateWithoutUserInput = {
   lastAnnounceAt?: Date | string
   createdAt?: Date | string
   torrent: Prisma.TorrentCreateNestedOneWithoutSnatchesInput
+  hitAndRun?: Prisma.HitAndRunCreateNestedOneWithoutSnatchInput
 }
 
 export type SnatchUncheckedCreateWithoutUserInput = {
@@ -677,6 +704,7 @@ export type SnatchUncheckedCreateWithoutUserInput = {
   completedAt?: Date | string | null
   lastAnnounceAt?: Date | string
   createdAt?: Date | string
+  hitAndRun?: Prisma.HitAndRunUncheckedCreateNestedOneWithoutSnatchInput
 }
 
 export type SnatchCreateOrConnectWithoutUserInput = {
@@ -734,6 +762,7 @@ export type SnatchCreateWithoutTorrentInput = {
   lastAnnounceAt?: Date | string
   createdAt?: Date | string
   user: Prisma.UserCreateNestedOneWithoutSnatchesInput
+  hitAndRun?: Prisma.HitAndRunCreateNestedOneWithoutSnatchInput
 }
 
 export type SnatchUncheckedCreateWithoutTorrentInput = {
@@ -748,6 +777,7 @@ export type SnatchUncheckedCreateWithoutTorrentInput = {
   completedAt?: Date | string | null
   lastAnnounceAt?: Date | string
   createdAt?: Date | string
+  hitAndRun?: Prisma.HitAndRunUncheckedCreateNestedOneWithoutSnatchInput
 }
 
 export type SnatchCreateOrConnectWithoutTorrentInput = {
@@ -776,6 +806,80 @@ export type SnatchUpdateManyWithWhereWithoutTorrentInput = {
   data: Prisma.XOR<Prisma.SnatchUpdateManyMutationInput, Prisma.SnatchUncheckedUpdateManyWithoutTorrentInput>
 }
 
+export type SnatchCreateWithoutHitAndRunInput = {
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
+  seedTime?: bigint | number
+  leechTime?: bigint | number
+  completedAt?: Date | string | null
+  lastAnnounceAt?: Date | string
+  createdAt?: Date | string
+  user: Prisma.UserCreateNestedOneWithoutSnatchesInput
+  torrent: Prisma.TorrentCreateNestedOneWithoutSnatchesInput
+}
+
+export type SnatchUncheckedCreateWithoutHitAndRunInput = {
+  id?: number
+  userId: number
+  torrentId: number
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  actualUploaded?: bigint | number
+  actualDownloaded?: bigint | number
+  seedTime?: bigint | number
+  leechTime?: bigint | number
+  completedAt?: Date | string | null
+  lastAnnounceAt?: Date | string
+  createdAt?: Date | string
+}
+
+export type SnatchCreateOrConnectWithoutHitAndRunInput = {
+  where: Prisma.SnatchWhereUniqueInput
+  create: Prisma.XOR<Prisma.SnatchCreateWithoutHitAndRunInput, Prisma.SnatchUncheckedCreateWithoutHitAndRunInput>
+}
+
+export type SnatchUpsertWithoutHitAndRunInput = {
+  update: Prisma.XOR<Prisma.SnatchUpdateWithoutHitAndRunInput, Prisma.SnatchUncheckedUpdateWithoutHitAndRunInput>
+  create: Prisma.XOR<Prisma.SnatchCreateWithoutHitAndRunInput, Prisma.SnatchUncheckedCreateWithoutHitAndRunInput>
+  where?: Prisma.SnatchWhereInput
+}
+
+export type SnatchUpdateToOneWithWhereWithoutHitAndRunInput = {
+  where?: Prisma.SnatchWhereInput
+  data: Prisma.XOR<Prisma.SnatchUpdateWithoutHitAndRunInput, Prisma.SnatchUncheckedUpdateWithoutHitAndRunInput>
+}
+
+export type SnatchUpdateWithoutHitAndRunInput = {
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  user?: Prisma.UserUpdateOneRequiredWithoutSnatchesNestedInput
+  torrent?: Prisma.TorrentUpdateOneRequiredWithoutSnatchesNestedInput
+}
+
+export type SnatchUncheckedUpdateWithoutHitAndRunInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  userId?: Prisma.IntFieldUpdateOperationsInput | number
+  torrentId?: Prisma.IntFieldUpdateOperationsInput | number
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualUploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  actualDownloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  seedTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  leechTime?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
 export type SnatchCreateManyUserInput = {
   id?: number
   torrentId: number
@@ -801,6 +905,7 @@ export type SnatchUpdateWithoutUserInput = {
   lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   torrent?: Prisma.TorrentUpdateOneRequiredWithoutSnatchesNestedInput
+  hitAndRun?: Prisma.HitAndRunUpdateOneWithoutSnatchNestedInput
 }
 
 export type SnatchUncheckedUpdateWithoutUserInput = {
@@ -815,6 +920,7 @@ export type SnatchUncheckedUpdateWithoutUserInput = {
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hitAndRun?: Prisma.HitAndRunUncheckedUpdateOneWithoutSnatchNestedInput
 }
 
 export type SnatchUncheckedUpdateManyWithoutUserInput = {
@@ -856,6 +962,7 @@ export type SnatchUpdateWithoutTorrentInput = {
   lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   user?: Prisma.UserUpdateOneRequiredWithoutSnatchesNestedInput
+  hitAndRun?: Prisma.HitAndRunUpdateOneWithoutSnatchNestedInput
 }
 
 export type SnatchUncheckedUpdateWithoutTorrentInput = {
@@ -870,6 +977,7 @@ export type SnatchUncheckedUpdateWithoutTorrentInput = {
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastAnnounceAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hitAndRun?: Prisma.HitAndRunUncheckedUpdateOneWithoutSnatchNestedInput
 }
 
 export type SnatchUncheckedUpdateManyWithoutTorrentInput = {
@@ -903,6 +1011,7 @@ export type SnatchSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   createdAt?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   torrent?: boolean | Prisma.TorrentDefaultArgs<ExtArgs>
+  hitAndRun?: boolean | Prisma.Snatch$hitAndRunArgs<ExtArgs>
 }, ExtArgs["result"]["snatch"]>
 
 export type SnatchSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -958,6 +1067,7 @@ export type SnatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
 export type SnatchInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   torrent?: boolean | Prisma.TorrentDefaultArgs<ExtArgs>
+  hitAndRun?: boolean | Prisma.Snatch$hitAndRunArgs<ExtArgs>
 }
 export type SnatchIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
@@ -973,6 +1083,7 @@ export type $SnatchPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
   objects: {
     user: Prisma.$UserPayload<ExtArgs>
     torrent: Prisma.$TorrentPayload<ExtArgs>
+    hitAndRun: Prisma.$HitAndRunPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1392,6 +1503,7 @@ export interface Prisma__SnatchClient<T, Null = never, ExtArgs extends runtime.T
   readonly [Symbol.toStringTag]: "PrismaPromise"
   user<T extends Prisma.UserDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.UserDefaultArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   torrent<T extends Prisma.TorrentDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TorrentDefaultArgs<ExtArgs>>): Prisma.Prisma__TorrentClient<runtime.Types.Result.GetResult<Prisma.$TorrentPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  hitAndRun<T extends Prisma.Snatch$hitAndRunArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Snatch$hitAndRunArgs<ExtArgs>>): Prisma.Prisma__HitAndRunClient<runtime.Types.Result.GetResult<Prisma.$HitAndRunPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1826,6 +1938,25 @@ export type SnatchDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Intern
    * Limit how many Snatches to delete.
    */
   limit?: number
+}
+
+/**
+ * Snatch.hitAndRun
+ */
+export type Snatch$hitAndRunArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the HitAndRun
+   */
+  select?: Prisma.HitAndRunSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the HitAndRun
+   */
+  omit?: Prisma.HitAndRunOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.HitAndRunInclude<ExtArgs> | null
+  where?: Prisma.HitAndRunWhereInput
 }
 
 /**

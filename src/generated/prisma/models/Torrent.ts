@@ -462,6 +462,7 @@ export type TorrentWhereInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceListRelationFilter
   thanks?: Prisma.ThanksListRelationFilter
   bonusTransactions?: Prisma.BonusTransactionListRelationFilter
+  hitAndRuns?: Prisma.HitAndRunListRelationFilter
 }
 
 export type TorrentOrderByWithRelationInput = {
@@ -500,6 +501,7 @@ export type TorrentOrderByWithRelationInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceOrderByRelationAggregateInput
   thanks?: Prisma.ThanksOrderByRelationAggregateInput
   bonusTransactions?: Prisma.BonusTransactionOrderByRelationAggregateInput
+  hitAndRuns?: Prisma.HitAndRunOrderByRelationAggregateInput
 }
 
 export type TorrentWhereUniqueInput = Prisma.AtLeast<{
@@ -541,6 +543,7 @@ export type TorrentWhereUniqueInput = Prisma.AtLeast<{
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceListRelationFilter
   thanks?: Prisma.ThanksListRelationFilter
   bonusTransactions?: Prisma.BonusTransactionListRelationFilter
+  hitAndRuns?: Prisma.HitAndRunListRelationFilter
 }, "id" | "infoHash" | "infoHashV2">
 
 export type TorrentOrderByWithAggregationInput = {
@@ -648,6 +651,7 @@ export type TorrentCreateInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateInput = {
@@ -684,6 +688,7 @@ export type TorrentUncheckedCreateInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUpdateInput = {
@@ -719,6 +724,7 @@ export type TorrentUpdateInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateInput = {
@@ -755,6 +761,7 @@ export type TorrentUncheckedUpdateInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentCreateManyInput = {
@@ -1104,6 +1111,20 @@ export type TorrentUpdateOneRequiredWithoutSnatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TorrentUpdateToOneWithWhereWithoutSnatchesInput, Prisma.TorrentUpdateWithoutSnatchesInput>, Prisma.TorrentUncheckedUpdateWithoutSnatchesInput>
 }
 
+export type TorrentCreateNestedOneWithoutHitAndRunsInput = {
+  create?: Prisma.XOR<Prisma.TorrentCreateWithoutHitAndRunsInput, Prisma.TorrentUncheckedCreateWithoutHitAndRunsInput>
+  connectOrCreate?: Prisma.TorrentCreateOrConnectWithoutHitAndRunsInput
+  connect?: Prisma.TorrentWhereUniqueInput
+}
+
+export type TorrentUpdateOneRequiredWithoutHitAndRunsNestedInput = {
+  create?: Prisma.XOR<Prisma.TorrentCreateWithoutHitAndRunsInput, Prisma.TorrentUncheckedCreateWithoutHitAndRunsInput>
+  connectOrCreate?: Prisma.TorrentCreateOrConnectWithoutHitAndRunsInput
+  upsert?: Prisma.TorrentUpsertWithoutHitAndRunsInput
+  connect?: Prisma.TorrentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TorrentUpdateToOneWithWhereWithoutHitAndRunsInput, Prisma.TorrentUpdateWithoutHitAndRunsInput>, Prisma.TorrentUncheckedUpdateWithoutHitAndRunsInput>
+}
+
 export type TorrentCreateNestedOneWithoutSuspiciousAnnouncesInput = {
   create?: Prisma.XOR<Prisma.TorrentCreateWithoutSuspiciousAnnouncesInput, Prisma.TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput>
   connectOrCreate?: Prisma.TorrentCreateOrConnectWithoutSuspiciousAnnouncesInput
@@ -1180,6 +1201,7 @@ export type TorrentCreateWithoutUploaderInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateWithoutUploaderInput = {
@@ -1215,6 +1237,7 @@ export type TorrentUncheckedCreateWithoutUploaderInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentCreateOrConnectWithoutUploaderInput = {
@@ -1310,6 +1333,7 @@ export type TorrentCreateWithoutCategoryInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateWithoutCategoryInput = {
@@ -1345,6 +1369,7 @@ export type TorrentUncheckedCreateWithoutCategoryInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentCreateOrConnectWithoutCategoryInput = {
@@ -1405,6 +1430,7 @@ export type TorrentCreateWithoutSnatchesInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateWithoutSnatchesInput = {
@@ -1440,6 +1466,7 @@ export type TorrentUncheckedCreateWithoutSnatchesInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentCreateOrConnectWithoutSnatchesInput = {
@@ -1490,6 +1517,7 @@ export type TorrentUpdateWithoutSnatchesInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateWithoutSnatchesInput = {
@@ -1522,6 +1550,165 @@ export type TorrentUncheckedUpdateWithoutSnatchesInput = {
   timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
+}
+
+export type TorrentCreateWithoutHitAndRunsInput = {
+  infoHash: string
+  infoHashV2?: string | null
+  name: string
+  description?: string
+  size: bigint | number
+  fileCount: number
+  files: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info?: runtime.Bytes | null
+  pieceLayers?: runtime.Bytes | null
+  pieceLength?: number | null
+  comment?: string | null
+  createdBy?: string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
+  anonymous?: boolean
+  status?: $Enums.TorrentStatus
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
+  seeders?: number
+  leechers?: number
+  timesCompleted?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  uploader: Prisma.UserCreateNestedOneWithoutTorrentsInput
+  category?: Prisma.CategoryCreateNestedOneWithoutTorrentsInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+}
+
+export type TorrentUncheckedCreateWithoutHitAndRunsInput = {
+  id?: number
+  infoHash: string
+  infoHashV2?: string | null
+  name: string
+  description?: string
+  size: bigint | number
+  fileCount: number
+  files: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info?: runtime.Bytes | null
+  pieceLayers?: runtime.Bytes | null
+  pieceLength?: number | null
+  comment?: string | null
+  createdBy?: string | null
+  downloadPercent?: number
+  downloadPercentUntil?: Date | string | null
+  uploadPercent?: number
+  uploadPercentUntil?: Date | string | null
+  uploaderId: number
+  anonymous?: boolean
+  status?: $Enums.TorrentStatus
+  categoryId?: number | null
+  imdbId?: number | null
+  tmdbId?: number | null
+  tvdbId?: number | null
+  seeders?: number
+  leechers?: number
+  timesCompleted?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+}
+
+export type TorrentCreateOrConnectWithoutHitAndRunsInput = {
+  where: Prisma.TorrentWhereUniqueInput
+  create: Prisma.XOR<Prisma.TorrentCreateWithoutHitAndRunsInput, Prisma.TorrentUncheckedCreateWithoutHitAndRunsInput>
+}
+
+export type TorrentUpsertWithoutHitAndRunsInput = {
+  update: Prisma.XOR<Prisma.TorrentUpdateWithoutHitAndRunsInput, Prisma.TorrentUncheckedUpdateWithoutHitAndRunsInput>
+  create: Prisma.XOR<Prisma.TorrentCreateWithoutHitAndRunsInput, Prisma.TorrentUncheckedCreateWithoutHitAndRunsInput>
+  where?: Prisma.TorrentWhereInput
+}
+
+export type TorrentUpdateToOneWithWhereWithoutHitAndRunsInput = {
+  where?: Prisma.TorrentWhereInput
+  data: Prisma.XOR<Prisma.TorrentUpdateWithoutHitAndRunsInput, Prisma.TorrentUncheckedUpdateWithoutHitAndRunsInput>
+}
+
+export type TorrentUpdateWithoutHitAndRunsInput = {
+  infoHash?: Prisma.StringFieldUpdateOperationsInput | string
+  infoHashV2?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  fileCount?: Prisma.IntFieldUpdateOperationsInput | number
+  files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seeders?: Prisma.IntFieldUpdateOperationsInput | number
+  leechers?: Prisma.IntFieldUpdateOperationsInput | number
+  timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  uploader?: Prisma.UserUpdateOneRequiredWithoutTorrentsNestedInput
+  category?: Prisma.CategoryUpdateOneWithoutTorrentsNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+}
+
+export type TorrentUncheckedUpdateWithoutHitAndRunsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  infoHash?: Prisma.StringFieldUpdateOperationsInput | string
+  infoHashV2?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  fileCount?: Prisma.IntFieldUpdateOperationsInput | number
+  files?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  info?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  pieceLayers?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  pieceLength?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  downloadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  downloadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadPercent?: Prisma.IntFieldUpdateOperationsInput | number
+  uploadPercentUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploaderId?: Prisma.IntFieldUpdateOperationsInput | number
+  anonymous?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  status?: Prisma.EnumTorrentStatusFieldUpdateOperationsInput | $Enums.TorrentStatus
+  categoryId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  imdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tmdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  tvdbId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seeders?: Prisma.IntFieldUpdateOperationsInput | number
+  leechers?: Prisma.IntFieldUpdateOperationsInput | number
+  timesCompleted?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
@@ -1559,6 +1746,7 @@ export type TorrentCreateWithoutSuspiciousAnnouncesInput = {
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput = {
@@ -1594,6 +1782,7 @@ export type TorrentUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentCreateOrConnectWithoutSuspiciousAnnouncesInput = {
@@ -1644,6 +1833,7 @@ export type TorrentUpdateWithoutSuspiciousAnnouncesInput = {
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
@@ -1679,6 +1869,7 @@ export type TorrentUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentCreateWithoutThanksInput = {
@@ -1713,6 +1904,7 @@ export type TorrentCreateWithoutThanksInput = {
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateWithoutThanksInput = {
@@ -1748,6 +1940,7 @@ export type TorrentUncheckedCreateWithoutThanksInput = {
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentCreateOrConnectWithoutThanksInput = {
@@ -1798,6 +1991,7 @@ export type TorrentUpdateWithoutThanksInput = {
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateWithoutThanksInput = {
@@ -1833,6 +2027,7 @@ export type TorrentUncheckedUpdateWithoutThanksInput = {
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentCreateWithoutBonusTransactionsInput = {
@@ -1867,6 +2062,7 @@ export type TorrentCreateWithoutBonusTransactionsInput = {
   snatches?: Prisma.SnatchCreateNestedManyWithoutTorrentInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
@@ -1902,6 +2098,7 @@ export type TorrentUncheckedCreateWithoutBonusTransactionsInput = {
   snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutTorrentInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutTorrentInput
   thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutTorrentInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutTorrentInput
 }
 
 export type TorrentCreateOrConnectWithoutBonusTransactionsInput = {
@@ -1952,6 +2149,7 @@ export type TorrentUpdateWithoutBonusTransactionsInput = {
   snatches?: Prisma.SnatchUpdateManyWithoutTorrentNestedInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
@@ -1987,6 +2185,7 @@ export type TorrentUncheckedUpdateWithoutBonusTransactionsInput = {
   snatches?: Prisma.SnatchUncheckedUpdateManyWithoutTorrentNestedInput
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentCreateManyUploaderInput = {
@@ -2052,6 +2251,7 @@ export type TorrentUpdateWithoutUploaderInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateWithoutUploaderInput = {
@@ -2087,6 +2287,7 @@ export type TorrentUncheckedUpdateWithoutUploaderInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateManyWithoutUploaderInput = {
@@ -2183,6 +2384,7 @@ export type TorrentUpdateWithoutCategoryInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateWithoutCategoryInput = {
@@ -2218,6 +2420,7 @@ export type TorrentUncheckedUpdateWithoutCategoryInput = {
   suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutTorrentNestedInput
   thanks?: Prisma.ThanksUncheckedUpdateManyWithoutTorrentNestedInput
   bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutTorrentNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutTorrentNestedInput
 }
 
 export type TorrentUncheckedUpdateManyWithoutCategoryInput = {
@@ -2261,6 +2464,7 @@ export type TorrentCountOutputType = {
   suspiciousAnnounces: number
   thanks: number
   bonusTransactions: number
+  hitAndRuns: number
 }
 
 export type TorrentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2268,6 +2472,7 @@ export type TorrentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extension
   suspiciousAnnounces?: boolean | TorrentCountOutputTypeCountSuspiciousAnnouncesArgs
   thanks?: boolean | TorrentCountOutputTypeCountThanksArgs
   bonusTransactions?: boolean | TorrentCountOutputTypeCountBonusTransactionsArgs
+  hitAndRuns?: boolean | TorrentCountOutputTypeCountHitAndRunsArgs
 }
 
 /**
@@ -2308,6 +2513,13 @@ export type TorrentCountOutputTypeCountBonusTransactionsArgs<ExtArgs extends run
   where?: Prisma.BonusTransactionWhereInput
 }
 
+/**
+ * TorrentCountOutputType without action
+ */
+export type TorrentCountOutputTypeCountHitAndRunsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.HitAndRunWhereInput
+}
+
 
 export type TorrentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2345,6 +2557,7 @@ export type TorrentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   suspiciousAnnounces?: boolean | Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs>
   thanks?: boolean | Prisma.Torrent$thanksArgs<ExtArgs>
   bonusTransactions?: boolean | Prisma.Torrent$bonusTransactionsArgs<ExtArgs>
+  hitAndRuns?: boolean | Prisma.Torrent$hitAndRunsArgs<ExtArgs>
   _count?: boolean | Prisma.TorrentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["torrent"]>
 
@@ -2456,6 +2669,7 @@ export type TorrentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs
   suspiciousAnnounces?: boolean | Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs>
   thanks?: boolean | Prisma.Torrent$thanksArgs<ExtArgs>
   bonusTransactions?: boolean | Prisma.Torrent$bonusTransactionsArgs<ExtArgs>
+  hitAndRuns?: boolean | Prisma.Torrent$hitAndRunsArgs<ExtArgs>
   _count?: boolean | Prisma.TorrentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TorrentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2476,6 +2690,7 @@ export type $TorrentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     suspiciousAnnounces: Prisma.$SuspiciousAnnouncePayload<ExtArgs>[]
     thanks: Prisma.$ThanksPayload<ExtArgs>[]
     bonusTransactions: Prisma.$BonusTransactionPayload<ExtArgs>[]
+    hitAndRuns: Prisma.$HitAndRunPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -2938,6 +3153,7 @@ export interface Prisma__TorrentClient<T, Null = never, ExtArgs extends runtime.
   suspiciousAnnounces<T extends Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$suspiciousAnnouncesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SuspiciousAnnouncePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   thanks<T extends Prisma.Torrent$thanksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$thanksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ThanksPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   bonusTransactions<T extends Prisma.Torrent$bonusTransactionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$bonusTransactionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BonusTransactionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  hitAndRuns<T extends Prisma.Torrent$hitAndRunsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Torrent$hitAndRunsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$HitAndRunPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3504,6 +3720,30 @@ export type Torrent$bonusTransactionsArgs<ExtArgs extends runtime.Types.Extensio
   take?: number
   skip?: number
   distinct?: Prisma.BonusTransactionScalarFieldEnum | Prisma.BonusTransactionScalarFieldEnum[]
+}
+
+/**
+ * Torrent.hitAndRuns
+ */
+export type Torrent$hitAndRunsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the HitAndRun
+   */
+  select?: Prisma.HitAndRunSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the HitAndRun
+   */
+  omit?: Prisma.HitAndRunOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.HitAndRunInclude<ExtArgs> | null
+  where?: Prisma.HitAndRunWhereInput
+  orderBy?: Prisma.HitAndRunOrderByWithRelationInput | Prisma.HitAndRunOrderByWithRelationInput[]
+  cursor?: Prisma.HitAndRunWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.HitAndRunScalarFieldEnum | Prisma.HitAndRunScalarFieldEnum[]
 }
 
 /**

@@ -61,6 +61,7 @@ export type UserMinAggregateOutputType = {
   invitedById: number | null
   createdAt: Date | null
   lastAnnounceAt: Date | null
+  freeleechUntil: Date | null
 }
 
 export type UserMaxAggregateOutputType = {
@@ -80,6 +81,7 @@ export type UserMaxAggregateOutputType = {
   invitedById: number | null
   createdAt: Date | null
   lastAnnounceAt: Date | null
+  freeleechUntil: Date | null
 }
 
 export type UserCountAggregateOutputType = {
@@ -99,6 +101,7 @@ export type UserCountAggregateOutputType = {
   invitedById: number
   createdAt: number
   lastAnnounceAt: number
+  freeleechUntil: number
   _all: number
 }
 
@@ -138,6 +141,7 @@ export type UserMinAggregateInputType = {
   invitedById?: true
   createdAt?: true
   lastAnnounceAt?: true
+  freeleechUntil?: true
 }
 
 export type UserMaxAggregateInputType = {
@@ -157,6 +161,7 @@ export type UserMaxAggregateInputType = {
   invitedById?: true
   createdAt?: true
   lastAnnounceAt?: true
+  freeleechUntil?: true
 }
 
 export type UserCountAggregateInputType = {
@@ -176,6 +181,7 @@ export type UserCountAggregateInputType = {
   invitedById?: true
   createdAt?: true
   lastAnnounceAt?: true
+  freeleechUntil?: true
   _all?: true
 }
 
@@ -282,6 +288,7 @@ export type UserGroupByOutputType = {
   invitedById: number | null
   createdAt: Date
   lastAnnounceAt: Date | null
+  freeleechUntil: Date | null
   _count: UserCountAggregateOutputType | null
   _avg: UserAvgAggregateOutputType | null
   _sum: UserSumAggregateOutputType | null
@@ -324,6 +331,7 @@ export type UserWhereInput = {
   invitedById?: Prisma.IntNullableFilter<"User"> | number | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
   lastAnnounceAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  freeleechUntil?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   invitedBy?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
   invitees?: Prisma.UserListRelationFilter
   invitesSent?: Prisma.InviteListRelationFilter
@@ -338,6 +346,9 @@ export type UserWhereInput = {
   funVotes?: Prisma.FunVoteListRelationFilter
   news?: Prisma.NewsListRelationFilter
   torrentSecrets?: Prisma.TorrentSecretListRelationFilter
+  hitAndRuns?: Prisma.HitAndRunListRelationFilter
+  leechBlocks?: Prisma.LeechBlockListRelationFilter
+  ratioWatch?: Prisma.XOR<Prisma.RatioWatchNullableScalarRelationFilter, Prisma.RatioWatchWhereInput> | null
 }
 
 export type UserOrderByWithRelationInput = {
@@ -357,6 +368,7 @@ export type UserOrderByWithRelationInput = {
   invitedById?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   lastAnnounceAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  freeleechUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   invitedBy?: Prisma.UserOrderByWithRelationInput
   invitees?: Prisma.UserOrderByRelationAggregateInput
   invitesSent?: Prisma.InviteOrderByRelationAggregateInput
@@ -371,6 +383,9 @@ export type UserOrderByWithRelationInput = {
   funVotes?: Prisma.FunVoteOrderByRelationAggregateInput
   news?: Prisma.NewsOrderByRelationAggregateInput
   torrentSecrets?: Prisma.TorrentSecretOrderByRelationAggregateInput
+  hitAndRuns?: Prisma.HitAndRunOrderByRelationAggregateInput
+  leechBlocks?: Prisma.LeechBlockOrderByRelationAggregateInput
+  ratioWatch?: Prisma.RatioWatchOrderByWithRelationInput
 }
 
 export type UserWhereUniqueInput = Prisma.AtLeast<{
@@ -393,6 +408,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   invitedById?: Prisma.IntNullableFilter<"User"> | number | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
   lastAnnounceAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  freeleechUntil?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   invitedBy?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
   invitees?: Prisma.UserListRelationFilter
   invitesSent?: Prisma.InviteListRelationFilter
@@ -407,6 +423,9 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   funVotes?: Prisma.FunVoteListRelationFilter
   news?: Prisma.NewsListRelationFilter
   torrentSecrets?: Prisma.TorrentSecretListRelationFilter
+  hitAndRuns?: Prisma.HitAndRunListRelationFilter
+  leechBlocks?: Prisma.LeechBlockListRelationFilter
+  ratioWatch?: Prisma.XOR<Prisma.RatioWatchNullableScalarRelationFilter, Prisma.RatioWatchWhereInput> | null
 }, "id" | "usernameLower" | "email" | "passkey">
 
 export type UserOrderByWithAggregationInput = {
@@ -426,6 +445,7 @@ export type UserOrderByWithAggregationInput = {
   invitedById?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   lastAnnounceAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  freeleechUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.UserCountOrderByAggregateInput
   _avg?: Prisma.UserAvgOrderByAggregateInput
   _max?: Prisma.UserMaxOrderByAggregateInput
@@ -453,6 +473,7 @@ export type UserScalarWhereWithAggregatesInput = {
   invitedById?: Prisma.IntNullableWithAggregatesFilter<"User"> | number | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"User"> | Date | string
   lastAnnounceAt?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
+  freeleechUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
 }
 
 export type UserCreateInput = {
@@ -470,6 +491,7 @@ export type UserCreateInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -484,6 +506,9 @@ export type UserCreateInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateInput = {
@@ -503,6 +528,7 @@ export type UserUncheckedCreateInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -516,6 +542,9 @@ export type UserUncheckedCreateInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserUpdateInput = {
@@ -533,6 +562,7 @@ export type UserUpdateInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -547,6 +577,9 @@ export type UserUpdateInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateInput = {
@@ -566,6 +599,7 @@ export type UserUncheckedUpdateInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -579,6 +613,9 @@ export type UserUncheckedUpdateInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateManyInput = {
@@ -598,6 +635,7 @@ export type UserCreateManyInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
 }
 
 export type UserUpdateManyMutationInput = {
@@ -615,6 +653,7 @@ export type UserUpdateManyMutationInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type UserUncheckedUpdateManyInput = {
@@ -634,6 +673,7 @@ export type UserUncheckedUpdateManyInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type UserNullableScalarRelationFilter = {
@@ -668,6 +708,7 @@ export type UserCountOrderByAggregateInput = {
   invitedById?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   lastAnnounceAt?: Prisma.SortOrder
+  freeleechUntil?: Prisma.SortOrder
 }
 
 export type UserAvgOrderByAggregateInput = {
@@ -696,6 +737,7 @@ export type UserMaxOrderByAggregateInput = {
   invitedById?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   lastAnnounceAt?: Prisma.SortOrder
+  freeleechUntil?: Prisma.SortOrder
 }
 
 export type UserMinOrderByAggregateInput = {
@@ -715,6 +757,7 @@ export type UserMinOrderByAggregateInput = {
   invitedById?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   lastAnnounceAt?: Prisma.SortOrder
+  freeleechUntil?: Prisma.SortOrder
 }
 
 export type UserSumOrderByAggregateInput = {
@@ -909,6 +952,48 @@ export type UserUpdateOneRequiredWithoutSnatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutSnatchesInput, Prisma.UserUpdateWithoutSnatchesInput>, Prisma.UserUncheckedUpdateWithoutSnatchesInput>
 }
 
+export type UserCreateNestedOneWithoutHitAndRunsInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutHitAndRunsInput, Prisma.UserUncheckedCreateWithoutHitAndRunsInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutHitAndRunsInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutHitAndRunsNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutHitAndRunsInput, Prisma.UserUncheckedCreateWithoutHitAndRunsInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutHitAndRunsInput
+  upsert?: Prisma.UserUpsertWithoutHitAndRunsInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutHitAndRunsInput, Prisma.UserUpdateWithoutHitAndRunsInput>, Prisma.UserUncheckedUpdateWithoutHitAndRunsInput>
+}
+
+export type UserCreateNestedOneWithoutLeechBlocksInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutLeechBlocksInput, Prisma.UserUncheckedCreateWithoutLeechBlocksInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutLeechBlocksInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutLeechBlocksNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutLeechBlocksInput, Prisma.UserUncheckedCreateWithoutLeechBlocksInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutLeechBlocksInput
+  upsert?: Prisma.UserUpsertWithoutLeechBlocksInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutLeechBlocksInput, Prisma.UserUpdateWithoutLeechBlocksInput>, Prisma.UserUncheckedUpdateWithoutLeechBlocksInput>
+}
+
+export type UserCreateNestedOneWithoutRatioWatchInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutRatioWatchInput, Prisma.UserUncheckedCreateWithoutRatioWatchInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutRatioWatchInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutRatioWatchNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutRatioWatchInput, Prisma.UserUncheckedCreateWithoutRatioWatchInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutRatioWatchInput
+  upsert?: Prisma.UserUpsertWithoutRatioWatchInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutRatioWatchInput, Prisma.UserUpdateWithoutRatioWatchInput>, Prisma.UserUncheckedUpdateWithoutRatioWatchInput>
+}
+
 export type UserCreateNestedOneWithoutSuspiciousAnnouncesInput = {
   create?: Prisma.XOR<Prisma.UserCreateWithoutSuspiciousAnnouncesInput, Prisma.UserUncheckedCreateWithoutSuspiciousAnnouncesInput>
   connectOrCreate?: Prisma.UserCreateOrConnectWithoutSuspiciousAnnouncesInput
@@ -1038,6 +1123,7 @@ export type UserCreateWithoutInviteesInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
@@ -1051,6 +1137,9 @@ export type UserCreateWithoutInviteesInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInviteesInput = {
@@ -1070,6 +1159,7 @@ export type UserUncheckedCreateWithoutInviteesInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
@@ -1082,6 +1172,9 @@ export type UserUncheckedCreateWithoutInviteesInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInviteesInput = {
@@ -1104,6 +1197,7 @@ export type UserCreateWithoutInvitedByInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
@@ -1117,6 +1211,9 @@ export type UserCreateWithoutInvitedByInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInvitedByInput = {
@@ -1135,6 +1232,7 @@ export type UserUncheckedCreateWithoutInvitedByInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -1148,6 +1246,9 @@ export type UserUncheckedCreateWithoutInvitedByInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInvitedByInput = {
@@ -1186,6 +1287,7 @@ export type UserUpdateWithoutInviteesInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
@@ -1199,6 +1301,9 @@ export type UserUpdateWithoutInviteesInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInviteesInput = {
@@ -1218,6 +1323,7 @@ export type UserUncheckedUpdateWithoutInviteesInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
@@ -1230,6 +1336,9 @@ export type UserUncheckedUpdateWithoutInviteesInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserUpsertWithWhereUniqueWithoutInvitedByInput = {
@@ -1268,6 +1377,7 @@ export type UserScalarWhereInput = {
   invitedById?: Prisma.IntNullableFilter<"User"> | number | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
   lastAnnounceAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  freeleechUntil?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
 }
 
 export type UserCreateWithoutInvitesSentInput = {
@@ -1285,6 +1395,7 @@ export type UserCreateWithoutInvitesSentInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
@@ -1298,6 +1409,9 @@ export type UserCreateWithoutInvitesSentInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInvitesSentInput = {
@@ -1317,6 +1431,7 @@ export type UserUncheckedCreateWithoutInvitesSentInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
@@ -1329,6 +1444,9 @@ export type UserUncheckedCreateWithoutInvitesSentInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInvitesSentInput = {
@@ -1351,6 +1469,7 @@ export type UserCreateWithoutInviteUsedInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -1364,6 +1483,9 @@ export type UserCreateWithoutInviteUsedInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutInviteUsedInput = {
@@ -1383,6 +1505,7 @@ export type UserUncheckedCreateWithoutInviteUsedInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
@@ -1395,6 +1518,9 @@ export type UserUncheckedCreateWithoutInviteUsedInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutInviteUsedInput = {
@@ -1428,6 +1554,7 @@ export type UserUpdateWithoutInvitesSentInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
@@ -1441,6 +1568,9 @@ export type UserUpdateWithoutInvitesSentInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInvitesSentInput = {
@@ -1460,6 +1590,7 @@ export type UserUncheckedUpdateWithoutInvitesSentInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
@@ -1472,6 +1603,9 @@ export type UserUncheckedUpdateWithoutInvitesSentInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserUpsertWithoutInviteUsedInput = {
@@ -1500,6 +1634,7 @@ export type UserUpdateWithoutInviteUsedInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -1513,6 +1648,9 @@ export type UserUpdateWithoutInviteUsedInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInviteUsedInput = {
@@ -1532,6 +1670,7 @@ export type UserUncheckedUpdateWithoutInviteUsedInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
@@ -1544,6 +1683,9 @@ export type UserUncheckedUpdateWithoutInviteUsedInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutTorrentsInput = {
@@ -1561,6 +1703,7 @@ export type UserCreateWithoutTorrentsInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -1574,6 +1717,9 @@ export type UserCreateWithoutTorrentsInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutTorrentsInput = {
@@ -1593,6 +1739,7 @@ export type UserUncheckedCreateWithoutTorrentsInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -1605,6 +1752,9 @@ export type UserUncheckedCreateWithoutTorrentsInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutTorrentsInput = {
@@ -1638,6 +1788,7 @@ export type UserUpdateWithoutTorrentsInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -1651,6 +1802,9 @@ export type UserUpdateWithoutTorrentsInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutTorrentsInput = {
@@ -1670,6 +1824,7 @@ export type UserUncheckedUpdateWithoutTorrentsInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -1682,6 +1837,9 @@ export type UserUncheckedUpdateWithoutTorrentsInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutSnatchesInput = {
@@ -1699,6 +1857,7 @@ export type UserCreateWithoutSnatchesInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -1712,6 +1871,9 @@ export type UserCreateWithoutSnatchesInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutSnatchesInput = {
@@ -1731,6 +1893,7 @@ export type UserUncheckedCreateWithoutSnatchesInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -1743,6 +1906,9 @@ export type UserUncheckedCreateWithoutSnatchesInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutSnatchesInput = {
@@ -1776,6 +1942,7 @@ export type UserUpdateWithoutSnatchesInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -1789,6 +1956,9 @@ export type UserUpdateWithoutSnatchesInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutSnatchesInput = {
@@ -1808,6 +1978,7 @@ export type UserUncheckedUpdateWithoutSnatchesInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -1820,6 +1991,471 @@ export type UserUncheckedUpdateWithoutSnatchesInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
+}
+
+export type UserCreateWithoutHitAndRunsInput = {
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
+  invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
+  invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
+}
+
+export type UserUncheckedCreateWithoutHitAndRunsInput = {
+  id?: number
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  invitedById?: number | null
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
+  invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
+}
+
+export type UserCreateOrConnectWithoutHitAndRunsInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutHitAndRunsInput, Prisma.UserUncheckedCreateWithoutHitAndRunsInput>
+}
+
+export type UserUpsertWithoutHitAndRunsInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutHitAndRunsInput, Prisma.UserUncheckedUpdateWithoutHitAndRunsInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutHitAndRunsInput, Prisma.UserUncheckedCreateWithoutHitAndRunsInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutHitAndRunsInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutHitAndRunsInput, Prisma.UserUncheckedUpdateWithoutHitAndRunsInput>
+}
+
+export type UserUpdateWithoutHitAndRunsInput = {
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
+  invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
+}
+
+export type UserUncheckedUpdateWithoutHitAndRunsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
+}
+
+export type UserCreateWithoutLeechBlocksInput = {
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
+  invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
+  invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
+}
+
+export type UserUncheckedCreateWithoutLeechBlocksInput = {
+  id?: number
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  invitedById?: number | null
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
+  invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
+}
+
+export type UserCreateOrConnectWithoutLeechBlocksInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutLeechBlocksInput, Prisma.UserUncheckedCreateWithoutLeechBlocksInput>
+}
+
+export type UserUpsertWithoutLeechBlocksInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutLeechBlocksInput, Prisma.UserUncheckedUpdateWithoutLeechBlocksInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutLeechBlocksInput, Prisma.UserUncheckedCreateWithoutLeechBlocksInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutLeechBlocksInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutLeechBlocksInput, Prisma.UserUncheckedUpdateWithoutLeechBlocksInput>
+}
+
+export type UserUpdateWithoutLeechBlocksInput = {
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
+  invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
+}
+
+export type UserUncheckedUpdateWithoutLeechBlocksInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
+}
+
+export type UserCreateWithoutRatioWatchInput = {
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
+  invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
+  invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+}
+
+export type UserUncheckedCreateWithoutRatioWatchInput = {
+  id?: number
+  username: string
+  usernameLower: string
+  email?: string | null
+  passwordHash: string
+  passkey: string
+  role?: $Enums.Role
+  status?: $Enums.UserStatus
+  canLeech?: boolean
+  uploaded?: bigint | number
+  downloaded?: bigint | number
+  bonus?: number
+  tokenVersion?: number
+  invitedById?: number | null
+  createdAt?: Date | string
+  lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
+  invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
+  invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
+  inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
+  torrents?: Prisma.TorrentUncheckedCreateNestedManyWithoutUploaderInput
+  snatches?: Prisma.SnatchUncheckedCreateNestedManyWithoutUserInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedCreateNestedManyWithoutUserInput
+  thanks?: Prisma.ThanksUncheckedCreateNestedManyWithoutUserInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutUserInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedCreateNestedManyWithoutCounterpartyInput
+  funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
+  funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
+  news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+}
+
+export type UserCreateOrConnectWithoutRatioWatchInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutRatioWatchInput, Prisma.UserUncheckedCreateWithoutRatioWatchInput>
+}
+
+export type UserUpsertWithoutRatioWatchInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutRatioWatchInput, Prisma.UserUncheckedUpdateWithoutRatioWatchInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutRatioWatchInput, Prisma.UserUncheckedCreateWithoutRatioWatchInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutRatioWatchInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutRatioWatchInput, Prisma.UserUncheckedUpdateWithoutRatioWatchInput>
+}
+
+export type UserUpdateWithoutRatioWatchInput = {
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
+  invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+}
+
+export type UserUncheckedUpdateWithoutRatioWatchInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  username?: Prisma.StringFieldUpdateOperationsInput | string
+  usernameLower?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  passkey?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  status?: Prisma.EnumUserStatusFieldUpdateOperationsInput | $Enums.UserStatus
+  canLeech?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  uploaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  downloaded?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  bonus?: Prisma.FloatFieldUpdateOperationsInput | number
+  tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
+  invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
+  inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
+  torrents?: Prisma.TorrentUncheckedUpdateManyWithoutUploaderNestedInput
+  snatches?: Prisma.SnatchUncheckedUpdateManyWithoutUserNestedInput
+  suspiciousAnnounces?: Prisma.SuspiciousAnnounceUncheckedUpdateManyWithoutUserNestedInput
+  thanks?: Prisma.ThanksUncheckedUpdateManyWithoutUserNestedInput
+  bonusTransactions?: Prisma.BonusTransactionUncheckedUpdateManyWithoutUserNestedInput
+  bonusCounterparts?: Prisma.BonusTransactionUncheckedUpdateManyWithoutCounterpartyNestedInput
+  funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
+  funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
+  news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutSuspiciousAnnouncesInput = {
@@ -1837,6 +2473,7 @@ export type UserCreateWithoutSuspiciousAnnouncesInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -1850,6 +2487,9 @@ export type UserCreateWithoutSuspiciousAnnouncesInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutSuspiciousAnnouncesInput = {
@@ -1869,6 +2509,7 @@ export type UserUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -1881,6 +2522,9 @@ export type UserUncheckedCreateWithoutSuspiciousAnnouncesInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutSuspiciousAnnouncesInput = {
@@ -1914,6 +2558,7 @@ export type UserUpdateWithoutSuspiciousAnnouncesInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -1927,6 +2572,9 @@ export type UserUpdateWithoutSuspiciousAnnouncesInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
@@ -1946,6 +2594,7 @@ export type UserUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -1958,6 +2607,9 @@ export type UserUncheckedUpdateWithoutSuspiciousAnnouncesInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutThanksInput = {
@@ -1975,6 +2627,7 @@ export type UserCreateWithoutThanksInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -1988,6 +2641,9 @@ export type UserCreateWithoutThanksInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutThanksInput = {
@@ -2007,6 +2663,7 @@ export type UserUncheckedCreateWithoutThanksInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2019,6 +2676,9 @@ export type UserUncheckedCreateWithoutThanksInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutThanksInput = {
@@ -2052,6 +2712,7 @@ export type UserUpdateWithoutThanksInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2065,6 +2726,9 @@ export type UserUpdateWithoutThanksInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutThanksInput = {
@@ -2084,6 +2748,7 @@ export type UserUncheckedUpdateWithoutThanksInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2096,6 +2761,9 @@ export type UserUncheckedUpdateWithoutThanksInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutBonusTransactionsInput = {
@@ -2113,6 +2781,7 @@ export type UserCreateWithoutBonusTransactionsInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -2126,6 +2795,9 @@ export type UserCreateWithoutBonusTransactionsInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutBonusTransactionsInput = {
@@ -2145,6 +2817,7 @@ export type UserUncheckedCreateWithoutBonusTransactionsInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2157,6 +2830,9 @@ export type UserUncheckedCreateWithoutBonusTransactionsInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutBonusTransactionsInput = {
@@ -2179,6 +2855,7 @@ export type UserCreateWithoutBonusCounterpartsInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -2192,6 +2869,9 @@ export type UserCreateWithoutBonusCounterpartsInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutBonusCounterpartsInput = {
@@ -2211,6 +2891,7 @@ export type UserUncheckedCreateWithoutBonusCounterpartsInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2223,6 +2904,9 @@ export type UserUncheckedCreateWithoutBonusCounterpartsInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutBonusCounterpartsInput = {
@@ -2256,6 +2940,7 @@ export type UserUpdateWithoutBonusTransactionsInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2269,6 +2954,9 @@ export type UserUpdateWithoutBonusTransactionsInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutBonusTransactionsInput = {
@@ -2288,6 +2976,7 @@ export type UserUncheckedUpdateWithoutBonusTransactionsInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2300,6 +2989,9 @@ export type UserUncheckedUpdateWithoutBonusTransactionsInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserUpsertWithoutBonusCounterpartsInput = {
@@ -2328,6 +3020,7 @@ export type UserUpdateWithoutBonusCounterpartsInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2341,6 +3034,9 @@ export type UserUpdateWithoutBonusCounterpartsInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutBonusCounterpartsInput = {
@@ -2360,6 +3056,7 @@ export type UserUncheckedUpdateWithoutBonusCounterpartsInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2372,6 +3069,9 @@ export type UserUncheckedUpdateWithoutBonusCounterpartsInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutFunEntriesInput = {
@@ -2389,6 +3089,7 @@ export type UserCreateWithoutFunEntriesInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -2402,6 +3103,9 @@ export type UserCreateWithoutFunEntriesInput = {
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutFunEntriesInput = {
@@ -2421,6 +3125,7 @@ export type UserUncheckedCreateWithoutFunEntriesInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2433,6 +3138,9 @@ export type UserUncheckedCreateWithoutFunEntriesInput = {
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutFunEntriesInput = {
@@ -2466,6 +3174,7 @@ export type UserUpdateWithoutFunEntriesInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2479,6 +3188,9 @@ export type UserUpdateWithoutFunEntriesInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutFunEntriesInput = {
@@ -2498,6 +3210,7 @@ export type UserUncheckedUpdateWithoutFunEntriesInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2510,6 +3223,9 @@ export type UserUncheckedUpdateWithoutFunEntriesInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutFunVotesInput = {
@@ -2527,6 +3243,7 @@ export type UserCreateWithoutFunVotesInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -2540,6 +3257,9 @@ export type UserCreateWithoutFunVotesInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutFunVotesInput = {
@@ -2559,6 +3279,7 @@ export type UserUncheckedCreateWithoutFunVotesInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2571,6 +3292,9 @@ export type UserUncheckedCreateWithoutFunVotesInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutFunVotesInput = {
@@ -2604,6 +3328,7 @@ export type UserUpdateWithoutFunVotesInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2617,6 +3342,9 @@ export type UserUpdateWithoutFunVotesInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutFunVotesInput = {
@@ -2636,6 +3364,7 @@ export type UserUncheckedUpdateWithoutFunVotesInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2648,6 +3377,9 @@ export type UserUncheckedUpdateWithoutFunVotesInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutNewsInput = {
@@ -2665,6 +3397,7 @@ export type UserCreateWithoutNewsInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -2678,6 +3411,9 @@ export type UserCreateWithoutNewsInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   torrentSecrets?: Prisma.TorrentSecretCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutNewsInput = {
@@ -2697,6 +3433,7 @@ export type UserUncheckedCreateWithoutNewsInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2709,6 +3446,9 @@ export type UserUncheckedCreateWithoutNewsInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedCreateNestedManyWithoutUserInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutNewsInput = {
@@ -2742,6 +3482,7 @@ export type UserUpdateWithoutNewsInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2755,6 +3496,9 @@ export type UserUpdateWithoutNewsInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutNewsInput = {
@@ -2774,6 +3518,7 @@ export type UserUncheckedUpdateWithoutNewsInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2786,6 +3531,9 @@ export type UserUncheckedUpdateWithoutNewsInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateWithoutTorrentSecretsInput = {
@@ -2803,6 +3551,7 @@ export type UserCreateWithoutTorrentSecretsInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitedBy?: Prisma.UserCreateNestedOneWithoutInviteesInput
   invitees?: Prisma.UserCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteCreateNestedManyWithoutInviterInput
@@ -2816,6 +3565,9 @@ export type UserCreateWithoutTorrentSecretsInput = {
   funEntries?: Prisma.FunEntryCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteCreateNestedManyWithoutUserInput
   news?: Prisma.NewsCreateNestedManyWithoutAuthorInput
+  hitAndRuns?: Prisma.HitAndRunCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchCreateNestedOneWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutTorrentSecretsInput = {
@@ -2835,6 +3587,7 @@ export type UserUncheckedCreateWithoutTorrentSecretsInput = {
   invitedById?: number | null
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
   invitees?: Prisma.UserUncheckedCreateNestedManyWithoutInvitedByInput
   invitesSent?: Prisma.InviteUncheckedCreateNestedManyWithoutInviterInput
   inviteUsed?: Prisma.InviteUncheckedCreateNestedOneWithoutInviteeInput
@@ -2847,6 +3600,9 @@ export type UserUncheckedCreateWithoutTorrentSecretsInput = {
   funEntries?: Prisma.FunEntryUncheckedCreateNestedManyWithoutUserInput
   funVotes?: Prisma.FunVoteUncheckedCreateNestedManyWithoutUserInput
   news?: Prisma.NewsUncheckedCreateNestedManyWithoutAuthorInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedCreateNestedManyWithoutUserInput
+  leechBlocks?: Prisma.LeechBlockUncheckedCreateNestedManyWithoutUserInput
+  ratioWatch?: Prisma.RatioWatchUncheckedCreateNestedOneWithoutUserInput
 }
 
 export type UserCreateOrConnectWithoutTorrentSecretsInput = {
@@ -2880,6 +3636,7 @@ export type UserUpdateWithoutTorrentSecretsInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitedBy?: Prisma.UserUpdateOneWithoutInviteesNestedInput
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
@@ -2893,6 +3650,9 @@ export type UserUpdateWithoutTorrentSecretsInput = {
   funEntries?: Prisma.FunEntryUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutTorrentSecretsInput = {
@@ -2912,6 +3672,7 @@ export type UserUncheckedUpdateWithoutTorrentSecretsInput = {
   invitedById?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -2924,6 +3685,9 @@ export type UserUncheckedUpdateWithoutTorrentSecretsInput = {
   funEntries?: Prisma.FunEntryUncheckedUpdateManyWithoutUserNestedInput
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserCreateManyInvitedByInput = {
@@ -2942,6 +3706,7 @@ export type UserCreateManyInvitedByInput = {
   tokenVersion?: number
   createdAt?: Date | string
   lastAnnounceAt?: Date | string | null
+  freeleechUntil?: Date | string | null
 }
 
 export type UserUpdateWithoutInvitedByInput = {
@@ -2959,6 +3724,7 @@ export type UserUpdateWithoutInvitedByInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUpdateOneWithoutInviteeNestedInput
@@ -2972,6 +3738,9 @@ export type UserUpdateWithoutInvitedByInput = {
   funVotes?: Prisma.FunVoteUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutInvitedByInput = {
@@ -2990,6 +3759,7 @@ export type UserUncheckedUpdateWithoutInvitedByInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   invitees?: Prisma.UserUncheckedUpdateManyWithoutInvitedByNestedInput
   invitesSent?: Prisma.InviteUncheckedUpdateManyWithoutInviterNestedInput
   inviteUsed?: Prisma.InviteUncheckedUpdateOneWithoutInviteeNestedInput
@@ -3003,6 +3773,9 @@ export type UserUncheckedUpdateWithoutInvitedByInput = {
   funVotes?: Prisma.FunVoteUncheckedUpdateManyWithoutUserNestedInput
   news?: Prisma.NewsUncheckedUpdateManyWithoutAuthorNestedInput
   torrentSecrets?: Prisma.TorrentSecretUncheckedUpdateManyWithoutUserNestedInput
+  hitAndRuns?: Prisma.HitAndRunUncheckedUpdateManyWithoutUserNestedInput
+  leechBlocks?: Prisma.LeechBlockUncheckedUpdateManyWithoutUserNestedInput
+  ratioWatch?: Prisma.RatioWatchUncheckedUpdateOneWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateManyWithoutInvitedByInput = {
@@ -3021,6 +3794,7 @@ export type UserUncheckedUpdateManyWithoutInvitedByInput = {
   tokenVersion?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastAnnounceAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  freeleechUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -3041,6 +3815,8 @@ export type UserCountOutputType = {
   funVotes: number
   news: number
   torrentSecrets: number
+  hitAndRuns: number
+  leechBlocks: number
 }
 
 export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -3056,6 +3832,8 @@ export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.I
   funVotes?: boolean | UserCountOutputTypeCountFunVotesArgs
   news?: boolean | UserCountOutputTypeCountNewsArgs
   torrentSecrets?: boolean | UserCountOutputTypeCountTorrentSecretsArgs
+  hitAndRuns?: boolean | UserCountOutputTypeCountHitAndRunsArgs
+  leechBlocks?: boolean | UserCountOutputTypeCountLeechBlocksArgs
 }
 
 /**
@@ -3152,6 +3930,20 @@ export type UserCountOutputTypeCountTorrentSecretsArgs<ExtArgs extends runtime.T
   where?: Prisma.TorrentSecretWhereInput
 }
 
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountHitAndRunsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.HitAndRunWhereInput
+}
+
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountLeechBlocksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.LeechBlockWhereInput
+}
+
 
 export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -3170,6 +3962,7 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   invitedById?: boolean
   createdAt?: boolean
   lastAnnounceAt?: boolean
+  freeleechUntil?: boolean
   invitedBy?: boolean | Prisma.User$invitedByArgs<ExtArgs>
   invitees?: boolean | Prisma.User$inviteesArgs<ExtArgs>
   invitesSent?: boolean | Prisma.User$invitesSentArgs<ExtArgs>
@@ -3184,6 +3977,9 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   funVotes?: boolean | Prisma.User$funVotesArgs<ExtArgs>
   news?: boolean | Prisma.User$newsArgs<ExtArgs>
   torrentSecrets?: boolean | Prisma.User$torrentSecretsArgs<ExtArgs>
+  hitAndRuns?: boolean | Prisma.User$hitAndRunsArgs<ExtArgs>
+  leechBlocks?: boolean | Prisma.User$leechBlocksArgs<ExtArgs>
+  ratioWatch?: boolean | Prisma.User$ratioWatchArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -3204,6 +4000,7 @@ export type UserSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   invitedById?: boolean
   createdAt?: boolean
   lastAnnounceAt?: boolean
+  freeleechUntil?: boolean
   invitedBy?: boolean | Prisma.User$invitedByArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -3224,6 +4021,7 @@ export type UserSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   invitedById?: boolean
   createdAt?: boolean
   lastAnnounceAt?: boolean
+  freeleechUntil?: boolean
   invitedBy?: boolean | Prisma.User$invitedByArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -3244,9 +4042,10 @@ export type UserSelectScalar = {
   invitedById?: boolean
   createdAt?: boolean
   lastAnnounceAt?: boolean
+  freeleechUntil?: boolean
 }
 
-export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "username" | "usernameLower" | "email" | "passwordHash" | "passkey" | "role" | "status" | "canLeech" | "uploaded" | "downloaded" | "bonus" | "tokenVersion" | "invitedById" | "createdAt" | "lastAnnounceAt", ExtArgs["result"]["user"]>
+export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "username" | "usernameLower" | "email" | "passwordHash" | "passkey" | "role" | "status" | "canLeech" | "uploaded" | "downloaded" | "bonus" | "tokenVersion" | "invitedById" | "createdAt" | "lastAnnounceAt" | "freeleechUntil", ExtArgs["result"]["user"]>
 export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   invitedBy?: boolean | Prisma.User$invitedByArgs<ExtArgs>
   invitees?: boolean | Prisma.User$inviteesArgs<ExtArgs>
@@ -3262,6 +4061,9 @@ export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   funVotes?: boolean | Prisma.User$funVotesArgs<ExtArgs>
   news?: boolean | Prisma.User$newsArgs<ExtArgs>
   torrentSecrets?: boolean | Prisma.User$torrentSecretsArgs<ExtArgs>
+  hitAndRuns?: boolean | Prisma.User$hitAndRunsArgs<ExtArgs>
+  leechBlocks?: boolean | Prisma.User$leechBlocksArgs<ExtArgs>
+  ratioWatch?: boolean | Prisma.User$ratioWatchArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type UserIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -3288,6 +4090,9 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     funVotes: Prisma.$FunVotePayload<ExtArgs>[]
     news: Prisma.$NewsPayload<ExtArgs>[]
     torrentSecrets: Prisma.$TorrentSecretPayload<ExtArgs>[]
+    hitAndRuns: Prisma.$HitAndRunPayload<ExtArgs>[]
+    leechBlocks: Prisma.$LeechBlockPayload<ExtArgs>[]
+    ratioWatch: Prisma.$RatioWatchPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -3318,6 +4123,10 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     invitedById: number | null
     createdAt: Date
     lastAnnounceAt: Date | null
+    /**
+     * Personal free leech bought in the bonus shop: the tracker counts none of the user's download until then.
+     */
+    freeleechUntil: Date | null
   }, ExtArgs["result"]["user"]>
   composites: {}
 }
@@ -3726,6 +4535,9 @@ export interface Prisma__UserClient<T, Null = never, ExtArgs extends runtime.Typ
   funVotes<T extends Prisma.User$funVotesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$funVotesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FunVotePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   news<T extends Prisma.User$newsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$newsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$NewsPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   torrentSecrets<T extends Prisma.User$torrentSecretsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$torrentSecretsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TorrentSecretPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  hitAndRuns<T extends Prisma.User$hitAndRunsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$hitAndRunsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$HitAndRunPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  leechBlocks<T extends Prisma.User$leechBlocksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$leechBlocksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$LeechBlockPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  ratioWatch<T extends Prisma.User$ratioWatchArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$ratioWatchArgs<ExtArgs>>): Prisma.Prisma__RatioWatchClient<runtime.Types.Result.GetResult<Prisma.$RatioWatchPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3771,6 +4583,7 @@ export interface UserFieldRefs {
   readonly invitedById: Prisma.FieldRef<"User", 'Int'>
   readonly createdAt: Prisma.FieldRef<"User", 'DateTime'>
   readonly lastAnnounceAt: Prisma.FieldRef<"User", 'DateTime'>
+  readonly freeleechUntil: Prisma.FieldRef<"User", 'DateTime'>
 }
     
 
@@ -4490,6 +5303,73 @@ export type User$torrentSecretsArgs<ExtArgs extends runtime.Types.Extensions.Int
   take?: number
   skip?: number
   distinct?: Prisma.TorrentSecretScalarFieldEnum | Prisma.TorrentSecretScalarFieldEnum[]
+}
+
+/**
+ * User.hitAndRuns
+ */
+export type User$hitAndRunsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the HitAndRun
+   */
+  select?: Prisma.HitAndRunSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the HitAndRun
+   */
+  omit?: Prisma.HitAndRunOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.HitAndRunInclude<ExtArgs> | null
+  where?: Prisma.HitAndRunWhereInput
+  orderBy?: Prisma.HitAndRunOrderByWithRelationInput | Prisma.HitAndRunOrderByWithRelationInput[]
+  cursor?: Prisma.HitAndRunWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.HitAndRunScalarFieldEnum | Prisma.HitAndRunScalarFieldEnum[]
+}
+
+/**
+ * User.leechBlocks
+ */
+export type User$leechBlocksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the LeechBlock
+   */
+  select?: Prisma.LeechBlockSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the LeechBlock
+   */
+  omit?: Prisma.LeechBlockOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.LeechBlockInclude<ExtArgs> | null
+  where?: Prisma.LeechBlockWhereInput
+  orderBy?: Prisma.LeechBlockOrderByWithRelationInput | Prisma.LeechBlockOrderByWithRelationInput[]
+  cursor?: Prisma.LeechBlockWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.LeechBlockScalarFieldEnum | Prisma.LeechBlockScalarFieldEnum[]
+}
+
+/**
+ * User.ratioWatch
+ */
+export type User$ratioWatchArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the RatioWatch
+   */
+  select?: Prisma.RatioWatchSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the RatioWatch
+   */
+  omit?: Prisma.RatioWatchOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.RatioWatchInclude<ExtArgs> | null
+  where?: Prisma.RatioWatchWhereInput
 }
 
 /**
