@@ -60,7 +60,10 @@ export function createFeedsModule(options: FeedsModuleOptions = {}): ModuleFacto
     const categories = new CategoryCache(app.db.prisma, app.events, () => app.clock.now());
     const log = app.logger.child({ module: 'feeds' });
     const publicUrl = app.config.publicUrl;
-    const rules: SiteRules = { minimumRatio: null, minimumSeedTime: null };
+    // Hit-and-run (API.md §8): what a download must be seeded to, in Torznab's attributes (read
+    // by autobrr); a ratio of 0 means the ratio does not settle a case, so it is not advertised.
+    const hnr = app.config.rules.hnr;
+    const rules: SiteRules = hnr.enabled ? { minimumRatio: hnr.ratioExempt > 0 ? hnr.ratioExempt : null, minimumSeedTime: hnr.minSeedSeconds } : { minimumRatio: null, minimumSeedTime: null };
 
     /** The user a URL's passkey names, after the rate limit. */
     async function credential(req: IncomingMessage, key: string | null): Promise<Credential> {

@@ -289,6 +289,24 @@ describe('/torznab/api', () => {
   });
 });
 
+describe('hit-and-run rules in Torznab items', () => {
+  it('minimumseedtime and minimumratio come from HNR_* when HNR_ENABLED is set, and are absent otherwise', async () => {
+    const before = await feed(api('t=search&limit=1'));
+    expect([torznabAttr(before[0] as XmlNode, 'minimumseedtime'), torznabAttr(before[0] as XmlNode, 'minimumratio')]).toEqual([undefined, undefined]);
+    const hnr = await startTestApp({ HNR_ENABLED: 'true', HNR_MIN_SEED_SECONDS: '172800', HNR_RATIO_EXEMPT: '1.5' }, { modules: [createFeedsModule()], timers: false });
+    try {
+      const user = await aUser(hnr.db);
+      await hnr.app.ctx.users.reload(user.id);
+      await aTorrent(hnr.db, user.id, { name: 'Rules.Apply' });
+      const res = await fetch(`${hnr.url}/torznab/api?t=search&apikey=${user.passkey}`);
+      const [item] = items(parseXml(await res.text()));
+      expect([torznabAttr(item as XmlNode, 'minimumseedtime'), torznabAttr(item as XmlNode, 'minimumratio')]).toEqual(['172800', '1.5']);
+    } finally {
+      await hnr.stop();
+    }
+  });
+});
+
 describe('rate limit', () => {
   it('429 with Retry-After on every route (Torznab code 900); other passkeys are not affected', async () => {
     const limited = await startTestApp({}, { modules: [createFeedsModule({ rateLimit: { points: 3, duration: 60 } })], timers: false });
