@@ -18,6 +18,7 @@ import { TorrentSecrets } from './cache/torrent-secrets.ts';
 import { UserDirectory } from './cache/user-directory.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/open-database.ts';
+import { keepPlannerStatistics } from './db/planner-statistics.ts';
 import { withSiteJwtSecret } from './auth/site-secret.ts';
 import { createMetrics } from './metrics/registry.ts';
 import { createClientIpResolver } from './server/client-ip.ts';
@@ -228,7 +229,9 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
   const server = connections.server;
 
   let sweeper: NodeJS.Timeout | null = null;
+  let stopStatistics: () => void = () => undefined;
   if (options.timers !== false) {
+    stopStatistics = keepPlannerStatistics(db, logger);
     flusher.start(config.accounting.flushIntervalMs);
     sweeper = setInterval(() => {
       void swarm.sweep(Math.floor(clock.now() / 1000)).catch((err: unknown) => logger.error({ err }, 'swarm sweep failed'));
@@ -252,6 +255,7 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
     stop: () => {
       stopping ??= (async () => {
         if (sweeper) clearInterval(sweeper);
+        stopStatistics();
         const closed = new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           server.close(() => resolve());
