@@ -4,7 +4,7 @@
  * modules of server/modules.ts), and owns start and graceful stop.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccountingFlusher } from './accounting/flush.ts';
 import { Ledger } from './accounting/ledger.ts';
@@ -22,6 +22,7 @@ import { keepPlannerStatistics } from './db/planner-statistics.ts';
 import { withSiteJwtSecret } from './auth/site-secret.ts';
 import { createMetrics } from './metrics/registry.ts';
 import { createClientIpResolver } from './server/client-ip.ts';
+import { listenServer, type Listening } from './server/listen.ts';
 import { createTrackerConnections } from './server/tracker-connections.ts';
 import type { ModuleFactory, ServerModule } from './server/module.ts';
 import { moduleFactories } from './server/modules.ts';
@@ -53,7 +54,8 @@ export interface App {
   /** The listening socket: tracker requests are served from it, the rest by `http`. */
   server: NetServer;
   http: Server;
-  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** On `host`, or on both IPv4 and IPv6 when it is null (server/listen.ts); defaults from the config. */
+  listen(port?: number, host?: string | null): Promise<Listening>;
   /** Graceful stop: no new connections, in-flight requests finish, credit flushed. Leaves the database open. */
   stop(): Promise<void>;
 }
@@ -244,14 +246,7 @@ export async function createApp(settings: Config, db: Database, options: AppOpti
     ctx,
     server,
     http,
-    listen: (port = config.port, host = config.host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
+    listen: (port = config.port, host = config.host) => listenServer(server, port, host, logger),
     stop: () => {
       stopping ??= (async () => {
         if (sweeper) clearInterval(sweeper);

@@ -140,7 +140,7 @@ function rulesConfig(e: z.infer<typeof envSchema>): RulesConfig {
 /** The environment variables, each described. Keys are the variable names. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: production hides GraphiQL and refuses weak secrets'),
-  HOST: z.string().default('0.0.0.0').describe('Address the HTTP server binds to'),
+  HOST: z.string().optional().describe('Address the HTTP server binds to; unset = both IPv4 and IPv6 ([::] with IPv6-only off; 0.0.0.0 where the machine has no IPv6)'),
   PORT: int(0, 65535).default(8080).describe('Port of the one HTTP server (tracker, GraphQL, compat, metrics); 0 picks a free port'),
   PUBLIC_URL: z.url().optional().describe('Base URL users reach the site at; announce URLs in downloaded .torrent files use it (default http://localhost:PORT)'),
   DATA_DIR: z.string().default('./data').describe('Directory for the embedded database and its generated JWT secret'),
@@ -211,7 +211,8 @@ const OWN_PREFIXES = ['TRACKER_', 'ACCOUNTING_', 'BONUS_', 'JWT_', 'AUTH_', 'MET
 
 export interface Config {
   env: Env['NODE_ENV'];
-  host: string;
+  /** The address to bind; null = both families (server/listen.ts). */
+  host: string | null;
   port: number;
   publicUrl: string;
   dataDir: string;
@@ -300,7 +301,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, options: LoadConfigOptions
   const jwtSecretSource: JwtSecretSource = e.JWT_SECRET ? 'env' : options.inMemory ? 'memory' : e.DATABASE_URL ? 'database' : 'file';
   return {
     env: e.NODE_ENV,
-    host: e.HOST,
+    host: e.HOST ?? null,
     port: e.PORT,
     publicUrl,
     dataDir,
@@ -351,6 +352,7 @@ export function describeConfig(config: Config): string {
   const redactUrl = (url: string) => url.replace(/\/\/([^@/]*)@/, '//<redacted>@');
   const shown = {
     ...config,
+    host: config.host ?? '(unset) [::] with IPv6-only off: IPv4 and IPv6 on one socket; 0.0.0.0 (IPv4 only) where the machine has no IPv6',
     database: config.database.kind === 'postgres' ? { kind: 'postgres', url: redactUrl(config.database.url) } : config.database,
     redisUrl: config.redisUrl ? redactUrl(config.redisUrl) : null,
     auth: { ...config.auth, jwtSecret: `<redacted: ${JWT_SECRET_SOURCES[config.auth.jwtSecretSource](config)}>` },

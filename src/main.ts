@@ -9,6 +9,7 @@ import cluster from 'node:cluster';
 import { createApp } from './app.ts';
 import { loadConfigOrExit, openMigratedDatabase } from './boot.ts';
 import { describeConfig, type Config } from './config.ts';
+import { formatAddress, type Listening } from './server/listen.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 
 const args = process.argv.slice(2);
@@ -52,8 +53,21 @@ function runPrimary(workers: number, workerEnv: NodeJS.ProcessEnv, log: Logger):
 async function runServer(cfg: Config, log: Logger): Promise<void> {
   const db = await openMigratedDatabase(cfg, log);
   const app = await createApp(cfg, db, { logger: log });
-  const address = await app.listen();
-  log.info({ address: `${address.address}:${address.port}`, database: db.kind, swarm: cfg.redisUrl ? 'redis' : 'memory', users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port}`);
+  let address: Listening;
+  try {
+    address = await app.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${cfg.host ?? '[::]'}:${cfg.port}`;
+    if (code === 'EADDRINUSE') log.fatal(`cannot listen on ${where}: the port is in use by another process (another OpenTracker?); stop it or set PORT`);
+    else if (code === 'EACCES') log.fatal(`cannot listen on ${where}: not permitted (ports below 1024 need privileges); set PORT`);
+    else log.fatal({ err }, `cannot listen on ${where}`);
+    await app.stop();
+    await db.close();
+    process.exit(1);
+  }
+  const families = address.dualStack ? 'IPv4 and IPv6' : address.family;
+  log.info({ address: formatAddress(address), families, database: db.kind, swarm: cfg.redisUrl ? 'redis' : 'memory', users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port} (${families})`);
 
   let shuttingDown = false;
   const shutdown = async (signal: string): Promise<void> => {

@@ -55,6 +55,8 @@ export function ipToBytes(text: string): Buffer | null {
   push(t, tw);
   words.push(...hw, ...new Array<number>(8 - hw.length - tw.length).fill(0), ...tw);
   for (let i = 0; i < 8; i++) out.writeUInt16BE(words[i] ?? 0, i * 2);
+  // IPv4-mapped in any spelling (`::ffff:7f00:1`, `0:0:0:0:0:ffff:1.2.3.4`) is the IPv4 peer.
+  if (words[5] === 0xffff && words.slice(0, 5).every((w) => w === 0)) return out.subarray(12);
   return out;
 }
 

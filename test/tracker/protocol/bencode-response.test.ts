@@ -41,6 +41,9 @@ describe('ip', () => {
   it('parses IPv4, IPv4-mapped IPv6 and compressed IPv6', () => {
     expect(ipToBytes('203.0.113.7')).toEqual(Buffer.from([203, 0, 113, 7]));
     expect(ipToBytes('::ffff:127.0.0.1')).toEqual(Buffer.from([127, 0, 0, 1]));
+    expect(ipToBytes('::FFFF:7f00:1')).toEqual(Buffer.from([127, 0, 0, 1]));
+    expect(ipToBytes('0:0:0:0:0:ffff:203.0.113.7')).toEqual(Buffer.from([203, 0, 113, 7]));
+    expect(isPublicAddress(ipToBytes('::ffff:a00:1') as Buffer)).toBe(false);
     expect(ipToBytes('::1')?.toString('hex')).toBe('00000000000000000000000000000001');
     expect(ipToBytes('2001:db8::8:800:200c:417a')?.toString('hex')).toBe('20010db8000000000008080020 0c417a'.replace(' ', ''));
     expect(ipToBytes('not an ip')).toBeNull();
