@@ -19,10 +19,10 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/** Opens the configured database and applies pending migrations; a locked data directory stops the process with its message. */
 export async function openMigratedDatabase(config: Config, logger: Logger): Promise<Database> {
-  let db: Database;
   try {
-    db = await openDatabase(config.database);
+    return await openAndMigrate(config, logger);
   } catch (err) {
     if (err instanceof DatabaseLockedError) {
       process.stderr.write(`${err.message}\n`);
@@ -30,6 +30,11 @@ export async function openMigratedDatabase(config: Config, logger: Logger): Prom
     }
     throw err;
   }
+}
+
+/** Opens the configured database and applies pending migrations. */
+export async function openAndMigrate(config: Config, logger: Logger): Promise<Database> {
+  const db = await openDatabase(config.database);
   try {
     const applied = await migrate(db, { onApplied: (name) => logger.info({ migration: name }, 'migration applied') });
     if (applied.length === 0) logger.debug('database schema up to date');

@@ -10,6 +10,7 @@ import { createApp } from './app.ts';
 import { loadConfigOrExit, openMigratedDatabase } from './boot.ts';
 import { describeConfig, type Config } from './config.ts';
 import { formatAddress, type Listening } from './server/listen.ts';
+import { shareWithCli } from './cli/socket.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 
 const args = process.argv.slice(2);
@@ -52,6 +53,8 @@ function runPrimary(workers: number, workerEnv: NodeJS.ProcessEnv, log: Logger):
 
 async function runServer(cfg: Config, log: Logger): Promise<void> {
   const db = await openMigratedDatabase(cfg, log);
+  const cliSocket = await shareWithCli(db, cfg.dataDir, log);
+  if (cliSocket) log.info({ socket: cliSocket }, '`npm run cli` commands run on this server\'s database while it runs');
   const app = await createApp(cfg, db, { logger: log });
   let address: Listening;
   try {

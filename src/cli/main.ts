@@ -1,13 +1,15 @@
 /**
  * `npm run cli -- <command>`: administration from the shell, against the configured database
- * (the same DATA_DIR / DATABASE_URL as the server; stop an embedded server first, PGlite is
- * one process). Each command lives in its own file under cli/commands/.
+ * (the same DATA_DIR / DATABASE_URL as the server), whether or not the server runs: while an
+ * embedded server holds the data directory, the command runs on its database through its
+ * socket (cli/database.ts). Each command lives in its own file under cli/commands/.
  */
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit, openMigratedDatabase } from '../boot.ts';
+import { loadConfigOrExit } from '../boot.ts';
 import { createLogger } from '../shared/logger.ts';
 import { UsageError } from './command.ts';
 import { commands } from './commands.ts';
+import { openCliDatabase } from './database.ts';
 
 const [name, ...rest] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;
@@ -26,7 +28,13 @@ try {
 }
 const config = loadConfigOrExit();
 const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
-const db = await openMigratedDatabase(config, logger);
+let db;
+try {
+  db = await openCliDatabase(config, logger);
+} catch (err) {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(3);
+}
 let code = 0;
 try {
   await command.run({ db, config, positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined>, out: (line) => process.stdout.write(`${line}\n`) });

@@ -14,6 +14,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { instrumentAdapter, type QueryCounter } from './adapter-shim.ts';
 import { PgliteConnection, type ConnectionHandle, type PgliteThread } from './pglite-connection.ts';
+import { servePglite, SocketTransport, type PgliteSocketServer } from './pglite-socket.ts';
 
 /**
  * `thread`: where PGlite runs; `worker` (the default) keeps its WebAssembly off the event loop
@@ -38,11 +39,20 @@ export interface Database extends Session {
   queries: QueryCounter;
   /** Runs `fn` on one connection (session-level locks and transactions need it). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  /**
+   * Embedded PGlite only: serves this connection on a unix socket at `socketPath` to the
+   * owner's other processes (the CLI, pglite-socket.ts) until close. The caller secures the
+   * directory.
+   */
+  share?(socketPath: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export class DatabaseLockedError extends Error {
-  constructor(dir: string, pid: number) {
+  constructor(
+    dir: string,
+    readonly pid: number,
+  ) {
     super(`the data directory ${dir} is in use by process ${pid}; stop it first, or point DATA_DIR elsewhere (several processes need DATABASE_URL)`);
     this.name = 'DatabaseLockedError';
   }
@@ -70,15 +80,8 @@ function takeLock(dir: string): () => void {
   return () => rmSync(lock, { force: true });
 }
 
-async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker'): Promise<Database> {
-  const release = dataDir ? takeLock(dataDir) : () => undefined;
-  let pg: PgliteConnection;
-  try {
-    pg = await PgliteConnection.open(dataDir, thread);
-  } catch (err) {
-    release();
-    throw err;
-  }
+/** A Database on a PGlite connection: the local one (openPglite) or a server's (connectPgliteSocket). */
+function pgliteDatabase(pg: PgliteConnection, close: () => Promise<void>, share?: Database['share']): Database {
   const { factory, counter } = instrumentAdapter(new PrismaPGlite(pg.asPglite()), { convertBytes: true });
   const prisma = new PrismaClient({ adapter: factory });
   let closed = false;
@@ -95,14 +98,50 @@ async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker
     ...sessionOf(pg),
     // The session holds PGlite's one connection: other statements wait until fn ends.
     withSession: (fn) => pg.exclusive((h) => fn(sessionOf(h))),
+    ...(share ? { share } : {}),
     close: async () => {
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
+      await close();
+    },
+  };
+}
+
+async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker'): Promise<Database> {
+  const release = dataDir ? takeLock(dataDir) : () => undefined;
+  let pg: PgliteConnection;
+  try {
+    pg = await PgliteConnection.open(dataDir, thread);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  let shared: PgliteSocketServer | null = null;
+  const share = async (socketPath: string) => {
+    if (shared) throw new Error(`the database is already shared on ${shared.path}`);
+    shared = await servePglite(pg, socketPath);
+  };
+  return pgliteDatabase(
+    pg,
+    async () => {
+      await shared?.close();
       await pg.close();
       release();
     },
-  };
+    share,
+  );
+}
+
+/**
+ * The embedded database of the server process listening on `socketPath` (Database.share):
+ * statements run on the server's connection. Closing ends this connection only.
+ */
+export async function connectPgliteSocket(socketPath: string): Promise<Database & { serverPid: number }> {
+  const transport = await SocketTransport.connect(socketPath);
+  // Closing ends the socket at once, even inside a session (a CLI giving up mid-command):
+  // the server rolls back what was left open.
+  return { ...pgliteDatabase(PgliteConnection.remote(transport), () => transport.close()), serverPid: transport.serverPid };
 }
 
 async function openPostgres(url: string): Promise<Database> {

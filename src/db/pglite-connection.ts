@@ -19,16 +19,25 @@
  *   own `DatabaseError` with every PostgreSQL field (code, constraint, detail, ...), so the
  *   adapter's and our own error handling see what they saw before.
  * - `main`: PGlite in this thread, as before (PGLITE_THREAD=main, for debugging).
+ * And a third, for another process: `socket` (pglite-socket.ts), the server's connection
+ * shared with the CLI, whose `exclusive` also takes the server's connection (Transport.hold).
  */
 import { Worker } from 'node:worker_threads';
 import { PGlite, messages, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
 
 export type PgliteThread = 'worker' | 'main';
 
-interface Transport {
+export interface Transport {
   query<T>(sql: string, params: unknown[] | undefined, options: QueryOptions | undefined): Promise<Results<T>>;
   exec(sql: string): Promise<Results[]>;
   close(): Promise<void>;
+  /**
+   * A transport to a connection others share (pglite-socket.ts) takes that connection for
+   * `exclusive` and gives it back after; the others have nothing to take (this process is
+   * the only sender).
+   */
+  hold?(): Promise<void>;
+  release?(): Promise<void>;
 }
 
 /** What the holder of the connection (a transaction or a raw session) runs statements with. */
@@ -37,7 +46,7 @@ export interface ConnectionHandle {
   exec(sql: string): Promise<Results[]>;
 }
 
-interface MarshalledError {
+export interface MarshalledError {
   name: string;
   message: string;
   stack: string | undefined;
@@ -47,7 +56,7 @@ interface MarshalledError {
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: MarshalledError };
 
-function rebuildError(e: MarshalledError): Error {
+export function rebuildError(e: MarshalledError): Error {
   let err: Error;
   if (e.database) {
     err = new messages.DatabaseError(e.message, Number(e.props.length ?? 0), 'error');
@@ -64,7 +73,7 @@ function rebuildError(e: MarshalledError): Error {
 }
 
 /** Runs the caller's parsers over the raw text the worker returned for those types. */
-function applyParsers<T>(result: Results<T>, options: QueryOptions): Results<T> {
+export function applyParsers<T>(result: Results<T>, options: QueryOptions): Results<T> {
   const parsers = options.parsers;
   if (!parsers) return result;
   const arrayMode = options.rowMode === 'array';
@@ -184,7 +193,7 @@ export class PgliteConnection {
 
   private constructor(
     private readonly transport: Transport,
-    readonly thread: PgliteThread,
+    readonly thread: PgliteThread | 'socket',
   ) {
     this.handle = { query: (sql, params, options) => transport.query(sql, params, options), exec: (sql) => transport.exec(sql) };
   }
@@ -193,6 +202,11 @@ export class PgliteConnection {
     if (thread === 'worker') return new PgliteConnection(await WorkerTransport.start(dataDir), thread);
     const pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
     return new PgliteConnection(inThread(pg), thread);
+  }
+
+  /** The connection of another process, shared with this one over a socket (pglite-socket.ts). */
+  static remote(transport: Transport): PgliteConnection {
+    return new PgliteConnection(transport, 'socket');
   }
 
   /** One statement, after whoever holds the connection lets go. */
@@ -226,7 +240,13 @@ export class PgliteConnection {
     if (this.held) await new Promise<void>((grant) => this.queue.push({ kind: 'hold', grant }));
     else this.held = true;
     try {
-      return await fn(this.handle);
+      if (!this.transport.hold) return await fn(this.handle);
+      await this.transport.hold();
+      try {
+        return await fn(this.handle);
+      } finally {
+        await this.transport.release?.();
+      }
     } finally {
       this.release();
     }

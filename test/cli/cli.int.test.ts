@@ -3,7 +3,6 @@
  * against a temporary DATA_DIR (or, in the postgres project, a fresh PostgreSQL database);
  * the test then opens the same database to check what was written.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { verifyPassword } from '../../src/auth/passwords.ts';
 import { openDatabase, type Database } from '../../src/db/open-database.ts';
 import { makeV1Torrent } from '../../src/torrents/make.ts';
 import { parseTorrentUpload } from '../../src/torrents/metainfo.ts';
+import { runCli, type CliRun } from '../support/cli-process.ts';
 import { freshPostgres } from '../support/test-app.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,27 +22,8 @@ const FIXTURES = join(ROOT, 'test/fixtures/torrents');
 let dataDir: string;
 let pg: Awaited<ReturnType<typeof freshPostgres>>;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  const { DATABASE_URL: _d, REDIS_URL: _r, ...env } = process.env;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      {
-        cwd: ROOT,
-        env: { ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn', DATA_DIR: dataDir, PUBLIC_URL: 'http://tracker.test:8080', ...(pg ? { DATABASE_URL: pg.url } : {}) },
-        timeout: 90_000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, { DATA_DIR: dataDir, PUBLIC_URL: 'http://tracker.test:8080', ...(pg ? { DATABASE_URL: pg.url } : {}) });
 }
 
 /** Opens the CLI's database (the child has exited and closed it) for one check. */

@@ -4,26 +4,54 @@
  * session API, transactions, errors with their PostgreSQL fields, Bytes, the data-dir lock and
  * close. Real PGlite, no timings.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
-import { DatabaseLockedError, openDatabase, type Database } from '../../src/db/open-database.ts';
+import { connectPgliteSocket, DatabaseLockedError, openDatabase, type Database } from '../../src/db/open-database.ts';
 import type { PgliteThread } from '../../src/db/pglite-connection.ts';
 import { aTorrent, aUser } from '../support/factories.ts';
 
 const rows = async (db: Database, sql: string) => db.query<Record<string, unknown>>(sql);
 
-describe.each<PgliteThread>(['worker', 'main'])('PGlite on the %s thread', (thread) => {
+/** A server's in-memory PGlite shared on a socket, and a client Database on that socket. */
+async function sharedOverSocket(): Promise<{ server: Database; client: Database; dir: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ot-sock-'));
+  const server = await openDatabase({ kind: 'pglite', dataDir: null });
+  await server.share?.(join(dir, 'db.sock'));
+  const client = await connectPgliteSocket(join(dir, 'db.sock'));
+  return {
+    server,
+    client,
+    dir,
+    close: async () => {
+      await client.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// 'socket': another process's connection (the CLI while the server runs), same behaviour.
+describe.each<PgliteThread | 'socket'>(['worker', 'main', 'socket'])('PGlite on the %s thread', (thread) => {
   let db: Database;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    db = await openDatabase({ kind: 'pglite', dataDir: null, thread });
+    if (thread === 'socket') {
+      const shared = await sharedOverSocket();
+      db = shared.client;
+      close = shared.close;
+    } else {
+      db = await openDatabase({ kind: 'pglite', dataDir: null, thread });
+      close = () => db.close();
+    }
     await migrate(db);
   });
   afterAll(async () => {
-    await db.close();
+    await close();
   });
 
   it('runs Prisma queries (BigInt, Bytes, DateTime, Json, enums) and raw ones', async () => {
@@ -173,5 +201,72 @@ describe('PGlite on disk in its worker thread', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('PGlite shared on a socket (the CLI while the server runs)', () => {
+  let shared: Awaited<ReturnType<typeof sharedOverSocket>>;
+  beforeAll(async () => {
+    shared = await sharedOverSocket();
+    await migrate(shared.server);
+  });
+  afterAll(async () => {
+    await shared.close();
+  });
+
+  it('serves a socket only its owner may open, and holds the server back during a client transaction, never mixing statements into it', async () => {
+    const { server, client, dir } = shared;
+    expect(statSync(join(dir, 'db.sock')).mode & 0o777).toBe(0o600);
+    const u = await aUser(server, { bonus: 0 });
+    const outside: Array<Promise<unknown>> = [];
+    await client.withSession(async (s) => {
+      await s.exec('BEGIN');
+      await s.query('UPDATE users SET bonus = 1 WHERE id = $1', [u.id]);
+      // The server's own statements, sent while the client holds its connection.
+      outside.push(server.query('UPDATE users SET downloaded = 7 WHERE id = $1', [u.id]), server.prisma.user.update({ where: { id: u.id }, data: { uploaded: 9n } }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await s.exec('ROLLBACK');
+    });
+    await Promise.all(outside);
+    const row = await server.prisma.user.findUniqueOrThrow({ where: { id: u.id } });
+    expect({ bonus: row.bonus, downloaded: row.downloaded, uploaded: row.uploaded }).toEqual({ bonus: 0, downloaded: 7n, uploaded: 9n });
+  });
+
+  it('rolls back what a client that went away left open, and gives the server its connection back', async () => {
+    const { server, dir } = shared;
+    const u = await aUser(server, { bonus: 0 });
+    const quitter = await connectPgliteSocket(join(dir, 'db.sock'));
+    let inTransaction!: () => void;
+    const ready = new Promise<void>((resolve) => (inTransaction = resolve));
+    const inside = quitter.withSession(async (s) => {
+      await s.exec('BEGIN');
+      await s.query('UPDATE users SET bonus = 50 WHERE id = $1', [u.id]);
+      inTransaction(); // and the client never finishes: it dies mid-transaction
+      await new Promise(() => undefined);
+    });
+    await ready;
+    await quitter.close();
+    // Had the transaction stayed open, this would wait for ever (or see bonus 50 later).
+    expect(await server.query('SELECT bonus FROM users WHERE id = $1', [u.id])).toEqual([{ bonus: 0 }]);
+    void inside.catch(() => undefined);
+  });
+
+  it('tells a socket nobody listens on from a missing one, and refuses a stranger', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ot-sock-'));
+    try {
+      await expect(connectPgliteSocket(join(dir, 'none.sock'))).rejects.toMatchObject({ code: 'ENOENT' });
+      const stranger = createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+      await new Promise<void>((resolve) => stranger.listen(join(dir, 'other.sock'), resolve));
+      await expect(connectPgliteSocket(join(dir, 'other.sock'))).rejects.toThrow(/not an OpenTracker server's database socket|closed the connection before greeting|over the/);
+      await new Promise((resolve) => stranger.close(resolve));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends its clients when the server closes, and says so to them', async () => {
+    const { server, client } = shared;
+    await server.close();
+    await expect(client.query('SELECT 1')).rejects.toThrow(/closed the connection \(did it stop\?\)/);
   });
 });
