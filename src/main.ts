@@ -11,6 +11,7 @@ import { loadConfigOrExit, openMigratedDatabase } from './boot.ts';
 import { describeConfig, type Config } from './config.ts';
 import { formatAddress, type Listening } from './server/listen.ts';
 import { shareWithCli } from './cli/socket.ts';
+import { setupLink } from './setup/first-admin.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 
 const args = process.argv.slice(2);
@@ -71,6 +72,9 @@ async function runServer(cfg: Config, log: Logger): Promise<void> {
   }
   const families = address.dualStack ? 'IPv4 and IPv6' : address.family;
   log.info({ address: formatAddress(address), families, database: db.kind, swarm: cfg.redisUrl ? 'redis' : 'memory', users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port} (${families})`);
+  const setup = await setupLink(db.prisma, cfg);
+  if (setup.kind === 'issued') log.info(`This site has no account yet. Create the first admin at ${setup.link} (the link works once; it is also in ${setup.file})`);
+  if (setup.kind === 'elsewhere') log.info(`This site has no account yet. Another process issued the first admin's setup link at ${setup.since.toISOString()}: it is in that process's log and DATA_DIR/setup-link; \`npm run cli -- setup-link\` prints a new one`);
 
   let shuttingDown = false;
   const shutdown = async (signal: string): Promise<void> => {

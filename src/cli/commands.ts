@@ -5,6 +5,7 @@ import { importCommand } from './commands/import.ts';
 import { inviteCreate } from './commands/invite-create.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { seedDemo } from './commands/seed-demo.ts';
+import { setupLinkCommand } from './commands/setup-link.ts';
 import { torrentAdd } from './commands/torrent-add.ts';
 import { userAdd } from './commands/user-add.ts';
 
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   migrate: migrateCommand,
   torrent: torrentAdd,
   'seed-demo': seedDemo,
+  'setup-link': setupLinkCommand,
   'bench-fixture': benchFixture,
   import: importCommand,
 };

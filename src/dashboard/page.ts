@@ -3,7 +3,7 @@
  * stats and the busiest swarms, kept live by GraphQL subscriptions over `graphql-transport-ws`
  * on `/graphql`, spoken by a ~60-line inline client. Authentication is the session cookie
  * (same origin); without one the page shows a sign-in form that calls the `login` mutation,
- * which sets it.
+ * which sets it, and on a site with no account yet says where the first admin's setup link is.
  */
 
 export const DASHBOARD_STYLE = `
@@ -107,10 +107,21 @@ function connect() {
   };
   ws.onclose = (e) => {
     if (socket !== ws) return;
-    if (e.code === 4403) { setState('signed out', false); $('login').hidden = false; $('main').hidden = true; return; }
+    if (e.code === 4403) { setState('signed out', false); $('login').hidden = false; $('main').hidden = true; explainFirstRun(); return; }
     setState('reconnecting…', false);
     timer = setTimeout(connect, Math.min(30000, 500 * 2 ** retry++));
   };
+}
+
+// A site with no account yet: say where the operator finds the first admin's setup link
+// (never the link itself: only the operator may see it).
+async function explainFirstRun() {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' },
+    body: JSON.stringify({ query: '{ firstAdminNeeded }' }),
+  }).then((r) => r.json()).catch(() => ({}));
+  $('first-run').hidden = !(res.data && res.data.firstAdminNeeded);
 }
 
 $('login').addEventListener('submit', async (e) => {
@@ -141,6 +152,7 @@ export function dashboardHtml(): string {
 <body>
 <h1>OpenTracker <span id="state">connecting…</span></h1>
 <form id="login" hidden>
+  <p id="first-run" hidden><b>This site has no account yet.</b> When it started, the server printed a one-time link that creates the first admin: find it in the server's log, or in the file <code>setup-link</code> in its data directory (<code>DATA_DIR</code>, <code>./data</code> by default). Lost it? <code>npm run cli -- setup-link</code> prints it again.</p>
   <p>Sign in to see the live numbers.</p>
   <input id="username" autocomplete="username" placeholder="username" required>
   <input id="password" type="password" autocomplete="current-password" placeholder="password" required>

@@ -5,6 +5,7 @@
 import { builder } from './builder.ts';
 import './types/scalars.ts';
 import './types/user.ts';
+import './types/setup.ts';
 import './types/category.ts';
 import './types/torrent.ts';
 import './types/upload.ts';

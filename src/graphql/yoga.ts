@@ -45,7 +45,7 @@ export interface YogaDeps {
 export type OpenTrackerYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
 /** Mutations that authenticate: limited by the auth budget, per client IP. */
-const AUTH_MUTATIONS = new Set(['login', 'register']);
+const AUTH_MUTATIONS = new Set(['login', 'register', 'createFirstAdmin']);
 
 function withCode(err: GraphQLError, code: ErrorCode): GraphQLError {
   return new GraphQLError(err.message, {

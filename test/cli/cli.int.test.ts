@@ -55,6 +55,21 @@ describe('cli', { timeout: 180_000 }, () => {
     expect(r.stdout).toMatch(/torrent add <file.torrent> --owner <name>/);
     expect(r.stdout).toMatch(/seed-demo/);
     expect(r.stdout).toMatch(/bench-fixture --pools <dir>/);
+    expect(r.stdout).toMatch(/setup-link/);
+  });
+
+  it('setup-link prints the first admin\'s one-time link on an empty site, the same one again, and nothing once a user exists', async () => {
+    const first = await cli('setup-link');
+    expect(first.code, first.stderr).toBe(0);
+    const link = /^(http:\/\/tracker\.test:8080\/setup#token=[A-Za-z0-9_-]{43})\n\(a new link, also in (.*setup-link); any earlier link no longer works\)\n$/.exec(first.stdout);
+    expect(link, first.stdout).not.toBeNull();
+    expect(readFileSync(link?.[2] as string, 'utf8')).toBe(`${link?.[1]}\n`);
+    const again = await cli('setup-link');
+    expect(again.stdout).toBe(`${link?.[1]}\n(also in ${link?.[2]})\n`);
+    expect(await cli('user', 'add', 'setup-tester', '--password', 'tester-password')).toMatchObject({ code: 0 });
+    const none = await cli('setup-link');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/this site already has an account/);
   });
 
   it('seed-demo creates categories, users with working printed passwords, torrents, news and fun; a second run adds nothing', async () => {

@@ -18,7 +18,7 @@ import { aTorrent, aUser } from '../support/factories.ts';
 const rows = async (db: Database, sql: string) => db.query<Record<string, unknown>>(sql);
 
 /** A server's in-memory PGlite shared on a socket, and a client Database on that socket. */
-async function sharedOverSocket(): Promise<{ server: Database; client: Database; dir: string; close(): Promise<void> }> {
+async function sharedOverSocket(): Promise<{ server: Database; client: Database; dir: string; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ot-sock-'));
   const server = await openDatabase({ kind: 'pglite', dataDir: null });
   await server.share?.(join(dir, 'db.sock'));

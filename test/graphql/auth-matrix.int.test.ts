@@ -25,6 +25,7 @@ const MATRIX: Array<[string, string, Outcome[]]> = [
   ['categories', '{ categories { id } }', [ok, ok, ok, ok, ok]],
   ['news', '{ news { id } }', [ok, ok, ok, ok, ok]],
   ['siteStats', '{ siteStats { users } }', [ok, ok, ok, ok, ok]],
+  ['firstAdminNeeded', '{ firstAdminNeeded }', [ok, ok, ok, ok, ok]],
   ['funEntry', '{ funEntry { id } }', [U, ok, ok, ok, ok]],
   ['funEntries', '{ funEntries { id } }', [U, ok, ok, ok, ok]],
   ['bonusTransactions', '{ bonusTransactions { id } }', [U, ok, ok, ok, ok]],

@@ -153,3 +153,9 @@ export type ImportRun = Prisma.ImportRunModel
  * bonus, claimed here in the statement that pays it.
  */
 export type RuleRun = Prisma.RuleRunModel
+/**
+ * Model SetupToken
+ * The one-time link that creates a site's first admin (src/setup/): one row (id 1) holding the
+ * SHA-256 of its token, while the site has no account; using the link deletes it.
+ */
+export type SetupToken = Prisma.SetupTokenModel

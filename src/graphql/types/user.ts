@@ -113,7 +113,7 @@ const AuthUser = builder.objectRef<AuthUserShape>('AuthUser').implement({
   fields: (t) => ({ id: t.exposeID('id'), username: t.exposeString('username'), role: t.expose('role', { type: RoleEnum }) }),
 });
 
-const AuthPayload = builder.objectRef<{ token: string; expiresAt: Date; user: AuthUserShape }>('AuthPayload').implement({
+export const AuthPayload = builder.objectRef<{ token: string; expiresAt: Date; user: AuthUserShape }>('AuthPayload').implement({
   fields: (t) => ({
     token: t.exposeString('token', { description: 'A JWT for `Authorization: Bearer`; also set as the session cookie' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
@@ -126,7 +126,8 @@ function sessionCookie(ctx: GraphQLContext, token: string, maxAge: number): stri
   return serializeCookie(cookieName, token, { httpOnly: true, sameSite: 'lax', path: '/', secure: cookieSecure, maxAge });
 }
 
-function issue(ctx: GraphQLContext, user: { id: number; username: string; tokenVersion: number }) {
+/** Signs the user in: a session token, also set as the cookie. */
+export function issue(ctx: GraphQLContext, user: { id: number; username: string; tokenVersion: number }) {
   const { token, expiresAt } = signSession(ctx.app.config.auth, user.id, user.tokenVersion);
   ctx.setCookies.push(sessionCookie(ctx, token, ctx.app.config.auth.jwtTtlSeconds));
   const role = ctx.app.users.byId(user.id)?.role ?? 'USER';

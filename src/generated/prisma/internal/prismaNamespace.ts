@@ -409,7 +409,8 @@ export const ModelName = {
   SiteSecret: 'SiteSecret',
   TorrentSecret: 'TorrentSecret',
   ImportRun: 'ImportRun',
-  RuleRun: 'RuleRun'
+  RuleRun: 'RuleRun',
+  SetupToken: 'SetupToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -425,7 +426,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "hitAndRun" | "leechBlock" | "ratioWatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret" | "torrentSecret" | "importRun" | "ruleRun"
+    modelProps: "user" | "invite" | "category" | "torrent" | "snatch" | "hitAndRun" | "leechBlock" | "ratioWatch" | "suspiciousAnnounce" | "thanks" | "bonusTransaction" | "funEntry" | "funVote" | "news" | "clientAllow" | "creditBatch" | "siteSecret" | "torrentSecret" | "importRun" | "ruleRun" | "setupToken"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1909,6 +1910,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    SetupToken: {
+      payload: Prisma.$SetupTokenPayload<ExtArgs>
+      fields: Prisma.SetupTokenFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SetupTokenFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SetupTokenFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>
+        }
+        findFirst: {
+          args: Prisma.SetupTokenFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SetupTokenFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>
+        }
+        findMany: {
+          args: Prisma.SetupTokenFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>[]
+        }
+        create: {
+          args: Prisma.SetupTokenCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>
+        }
+        createMany: {
+          args: Prisma.SetupTokenCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SetupTokenCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>[]
+        }
+        delete: {
+          args: Prisma.SetupTokenDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>
+        }
+        update: {
+          args: Prisma.SetupTokenUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>
+        }
+        deleteMany: {
+          args: Prisma.SetupTokenDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SetupTokenUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SetupTokenUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>[]
+        }
+        upsert: {
+          args: Prisma.SetupTokenUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SetupTokenPayload>
+        }
+        aggregate: {
+          args: Prisma.SetupTokenAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSetupToken>
+        }
+        groupBy: {
+          args: Prisma.SetupTokenGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SetupTokenGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SetupTokenCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SetupTokenCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2215,6 +2290,15 @@ export const RuleRunScalarFieldEnum = {
 } as const
 
 export type RuleRunScalarFieldEnum = (typeof RuleRunScalarFieldEnum)[keyof typeof RuleRunScalarFieldEnum]
+
+
+export const SetupTokenScalarFieldEnum = {
+  id: 'id',
+  tokenHash: 'tokenHash',
+  createdAt: 'createdAt'
+} as const
+
+export type SetupTokenScalarFieldEnum = (typeof SetupTokenScalarFieldEnum)[keyof typeof SetupTokenScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -2600,6 +2684,7 @@ export type GlobalOmitConfig = {
   torrentSecret?: Prisma.TorrentSecretOmit
   importRun?: Prisma.ImportRunOmit
   ruleRun?: Prisma.RuleRunOmit
+  setupToken?: Prisma.SetupTokenOmit
 }
 
 /* Types for Logging */

@@ -68,7 +68,8 @@ export const ModelName = {
   SiteSecret: 'SiteSecret',
   TorrentSecret: 'TorrentSecret',
   ImportRun: 'ImportRun',
-  RuleRun: 'RuleRun'
+  RuleRun: 'RuleRun',
+  SetupToken: 'SetupToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -354,6 +355,15 @@ export const RuleRunScalarFieldEnum = {
 } as const
 
 export type RuleRunScalarFieldEnum = (typeof RuleRunScalarFieldEnum)[keyof typeof RuleRunScalarFieldEnum]
+
+
+export const SetupTokenScalarFieldEnum = {
+  id: 'id',
+  tokenHash: 'tokenHash',
+  createdAt: 'createdAt'
+} as const
+
+export type SetupTokenScalarFieldEnum = (typeof SetupTokenScalarFieldEnum)[keyof typeof SetupTokenScalarFieldEnum]
 
 
 export const SortOrder = {
