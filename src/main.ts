@@ -57,25 +57,7 @@ async function runServer(cfg: Config, log: Logger): Promise<void> {
   const cliSocket = await shareWithCli(db, cfg.dataDir, log);
   if (cliSocket) log.info({ socket: cliSocket }, '`npm run cli` commands run on this server\'s database while it runs');
   const app = await createApp(cfg, db, { logger: log });
-  let address: Listening;
-  try {
-    address = await app.listen();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const where = `${cfg.host ?? '[::]'}:${cfg.port}`;
-    if (code === 'EADDRINUSE') log.fatal(`cannot listen on ${where}: the port is in use by another process (another OpenTracker?); stop it or set PORT`);
-    else if (code === 'EACCES') log.fatal(`cannot listen on ${where}: not permitted (ports below 1024 need privileges); set PORT`);
-    else log.fatal({ err }, `cannot listen on ${where}`);
-    await app.stop();
-    await db.close();
-    process.exit(1);
-  }
-  const families = address.dualStack ? 'IPv4 and IPv6' : address.family;
-  log.info({ address: formatAddress(address), families, database: db.kind, swarm: cfg.redisUrl ? 'redis' : 'memory', users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port} (${families})`);
-  const setup = await setupLink(db.prisma, cfg);
-  if (setup.kind === 'issued') log.info(`This site has no account yet. Create the first admin at ${setup.link} (the link works once; it is also in ${setup.file})`);
-  if (setup.kind === 'elsewhere') log.info(`This site has no account yet. Another process issued the first admin's setup link at ${setup.since.toISOString()}: it is in that process's log and DATA_DIR/setup-link; \`npm run cli -- setup-link\` prints a new one`);
-
+  // Before anything that awaits: a signal from here on stops the server gracefully.
   let shuttingDown = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (shuttingDown) return;
@@ -99,4 +81,29 @@ async function runServer(cfg: Config, log: Logger): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let address: Listening;
+  try {
+    address = await app.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${cfg.host ?? '[::]'}:${cfg.port}`;
+    if (code === 'EADDRINUSE') log.fatal(`cannot listen on ${where}: the port is in use by another process (another OpenTracker?); stop it or set PORT`);
+    else if (code === 'EACCES') log.fatal(`cannot listen on ${where}: not permitted (ports below 1024 need privileges); set PORT`);
+    else log.fatal({ err }, `cannot listen on ${where}`);
+    await app.stop();
+    await db.close();
+    process.exit(1);
+  }
+  const families = address.dualStack ? 'IPv4 and IPv6' : address.family;
+  log.info({ address: formatAddress(address), families, database: db.kind, swarm: cfg.redisUrl ? 'redis' : 'memory', users: app.ctx.users.size, torrents: app.ctx.torrents.size }, `OpenTracker listening on port ${address.port} (${families})`);
+  await setupLink(db.prisma, cfg).then(
+    (setup) => {
+      if (setup.kind === 'issued') log.info(`This site has no account yet. Create the first admin at ${setup.link} (the link works once; it is also in ${setup.file})`);
+      if (setup.kind === 'elsewhere') log.info(`This site has no account yet. Another process issued the first admin's setup link at ${setup.since.toISOString()}: it is in that process's log and DATA_DIR/setup-link; \`npm run cli -- setup-link\` prints a new one`);
+    },
+    (err: unknown) => {
+      if (!shuttingDown) log.error({ err }, 'could not prepare the first admin\'s setup link (`npm run cli -- setup-link` makes one)');
+    },
+  );
 }
