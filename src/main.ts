@@ -54,8 +54,6 @@ function runPrimary(workers: number, workerEnv: NodeJS.ProcessEnv, log: Logger):
 
 async function runServer(cfg: Config, log: Logger): Promise<void> {
   const db = await openMigratedDatabase(cfg, log);
-  const cliSocket = await shareWithCli(db, cfg.dataDir, log);
-  if (cliSocket) log.info({ socket: cliSocket }, '`npm run cli` commands run on this server\'s database while it runs');
   const app = await createApp(cfg, db, { logger: log });
   // Before anything that awaits: a signal from here on stops the server gracefully.
   let shuttingDown = false;
@@ -82,6 +80,8 @@ async function runServer(cfg: Config, log: Logger): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  const cliSocket = await shareWithCli(db, cfg.dataDir, app.ctx.events, log);
+  if (cliSocket) log.info({ socket: cliSocket }, '`npm run cli` commands run on this server\'s database while it runs');
   let address: Listening;
   try {
     address = await app.listen();

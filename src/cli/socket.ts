@@ -9,6 +9,7 @@ import { chmod, lstat, mkdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database } from '../db/open-database.ts';
+import type { EventBus } from '../shared/events.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /** Longest unix socket path Linux takes (sun_path is 108 bytes with its terminating NUL). */
@@ -34,9 +35,9 @@ function notPrivate(path: string, st: Stats): string | null {
 
 /**
  * Server side: shares `db` on DATA_DIR/run/cli.sock when it can be shared (embedded PGlite on
- * disk). Returns the socket path, or null when CLI commands must open the database themselves.
+ * disk); after a command that changed rows, `events` tells the server's caches. Returns the socket path, or null when CLI commands must open the database themselves.
  */
-export async function shareWithCli(db: Database, dataDir: string, logger: Logger): Promise<string | null> {
+export async function shareWithCli(db: Database, dataDir: string, events: EventBus, logger: Logger): Promise<string | null> {
   if (!db.share) return null;
   const path = cliSocketPath(dataDir);
   if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
@@ -48,7 +49,12 @@ export async function shareWithCli(db: Database, dataDir: string, logger: Logger
   const st = await lstat(dir);
   if (st.isSymbolicLink() || !st.isDirectory() || (uid() >= 0 && st.uid !== uid())) throw new CliSocketError(`cannot share the database with the CLI: ${notPrivate(dir, st) ?? dir}; remove it`);
   await chmod(dir, 0o700);
-  await db.share(path);
+  // A command that changed rows may have changed any (users, torrents, categories, an import's
+  // secrets): the caches reload whole, as after a site import. Commands need not say what they did.
+  await db.share(path, () => {
+    events.publish({ type: 'caches.reload' });
+    events.publish({ type: 'categories.changed' });
+  });
   return path;
 }
 

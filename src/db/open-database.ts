@@ -41,10 +41,10 @@ export interface Database extends Session {
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /**
    * Embedded PGlite only: serves this connection on a unix socket at `socketPath` to the
-   * owner's other processes (the CLI, pglite-socket.ts) until close. The caller secures the
-   * directory.
+   * owner's other processes (the CLI, pglite-socket.ts) until close; `afterWrites` runs when a
+   * client that changed rows goes away. The caller secures the directory.
    */
-  share?(socketPath: string): Promise<void>;
+  share?(socketPath: string, afterWrites: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,9 +118,9 @@ async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker
     throw err;
   }
   let shared: PgliteSocketServer | null = null;
-  const share = async (socketPath: string) => {
+  const share = async (socketPath: string, afterWrites: () => void) => {
     if (shared) throw new Error(`the database is already shared on ${shared.path}`);
-    shared = await servePglite(pg, socketPath);
+    shared = await servePglite(pg, socketPath, afterWrites);
   };
   return pgliteDatabase(
     pg,

@@ -13,7 +13,8 @@
  * order by `{ id, ok: true, result } | { id, ok: false, error }`. `hold` takes the server's
  * connection for the client (its transactions and sessions: the server's own statements wait,
  * as they wait for its own transactions) until `release`, or until the socket closes, when an
- * open transaction is rolled back.
+ * open transaction is rolled back. A client that changed rows is reported when it goes away
+ * (`afterWrites`: the server reloads its caches, as after a site import).
  *
  * Who may connect is the file system's business: the caller puts the socket in a directory
  * only the owner can enter (src/cli/socket.ts), and the socket itself is made 0600.
@@ -75,10 +76,13 @@ const plain = <T>(r: Results<T>) => ({ rows: r.rows, fields: r.fields, affectedR
 class ClientSession {
   private held: { handle: ConnectionHandle; release: () => void } | null = null;
   private tail: Promise<unknown> = Promise.resolve();
+  /** A statement of this client changed rows. */
+  private wrote = false;
 
   constructor(
     private readonly conn: PgliteConnection,
     readonly socket: Socket,
+    private readonly afterWrites: () => void,
   ) {
     socket.on('error', () => undefined); // 'close' follows and cleans up
     readFrames(socket, (req) => {
@@ -111,10 +115,10 @@ class ClientSession {
       case 'query': {
         const options: QueryOptions = { rowMode: req.rowMode };
         if (req.rawTypes) options.parsers = Object.fromEntries(req.rawTypes.map((t) => [t, identity]));
-        return plain(await h.query(req.sql, req.params, options));
+        return this.counted([await h.query(req.sql, req.params, options)])[0];
       }
       case 'exec':
-        return (await h.exec(req.sql)).map(plain);
+        return this.counted(await h.exec(req.sql));
       case 'hold':
         if (this.held) throw new Error('this client already holds the connection');
         return new Promise<null>((granted, refused) => {
@@ -137,8 +141,17 @@ class ClientSession {
     }
   }
 
-  /** The client went away: whatever it left open is rolled back, and the server gets its connection back. */
+  private counted(results: Results[]): Array<ReturnType<typeof plain>> {
+    if (results.some((r) => (r.affectedRows ?? 0) > 0)) this.wrote = true;
+    return results.map(plain);
+  }
+
+  /**
+   * The client went away: whatever it left open is rolled back, the server gets its connection
+   * back, and, if it changed rows, hears so (its caches reload: a command may have changed any).
+   */
   private async giveBack(): Promise<void> {
+    if (this.wrote) this.afterWrites();
     if (!this.held) return;
     await this.held.handle.exec('ROLLBACK').catch(() => undefined);
     this.held.release();
@@ -156,10 +169,10 @@ export interface PgliteSocketServer {
  * Serves `conn` on a unix socket at `path` (an old socket file there is replaced: the caller
  * holds the data directory's lock, so no live server uses it).
  */
-export async function servePglite(conn: PgliteConnection, path: string): Promise<PgliteSocketServer> {
+export async function servePglite(conn: PgliteConnection, path: string, afterWrites: () => void): Promise<PgliteSocketServer> {
   const sessions = new Set<ClientSession>();
   const server = createServer((socket) => {
-    const session = new ClientSession(conn, socket);
+    const session = new ClientSession(conn, socket, afterWrites);
     sessions.add(session);
     void session.ended.then(() => sessions.delete(session));
   });

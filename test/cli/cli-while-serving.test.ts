@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPgliteSocket } from '../../src/db/open-database.ts';
+import { parseTorrentUpload } from '../../src/torrents/metainfo.ts';
 import { runCli } from '../support/cli-process.ts';
+import { aPeerId } from '../support/factories.ts';
+import { announce, failureOf } from '../support/tracker-client.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/torrents/', import.meta.url));
@@ -57,8 +60,16 @@ describe('the CLI while the embedded server runs', { timeout: 180_000 }, () => {
 
     expect((await cli('migrate')).stdout).toMatch(/database pglite: (\d+) of \1 migrations applied, schema up to date/);
 
+    // A client announcing the torrent before it is added: the server remembers it as unknown.
+    const passkey = /passkey ([0-9a-f]{32})/.exec(user.stdout)?.[1] as string;
+    const announced = () => announce(server.url, { passkey, infoHash: Buffer.from(infoHash, 'hex'), peerId, left: 0 }).then(failureOf);
+    const infoHash = parseTorrentUpload(readFileSync(join(FIXTURES, 'v1-single.torrent')), { source: 'localhost' }).infoHash;
+    const peerId = aPeerId();
+    expect(await announced()).toMatch(/not registered/);
     const added = await cli('torrent', 'add', join(FIXTURES, 'v1-single.torrent'), '--owner', 'carol', '--name', 'Through the socket');
     expect(added.code, added.stderr).toBe(0);
+    // The command changed rows: the server reloaded its caches, so the torrent is known at once.
+    await expect.poll(announced, { timeout: 10_000 }).toBeUndefined();
     const id = /registered torrent (\d+)/.exec(added.stdout)?.[1];
     expect((await graphql('query ($id: ID!) { torrent(id: $id) { name } }', { id }, token)).data).toEqual({ torrent: { name: 'Through the socket' } });
 

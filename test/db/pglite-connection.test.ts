@@ -18,15 +18,17 @@ import { aTorrent, aUser } from '../support/factories.ts';
 const rows = async (db: Database, sql: string) => db.query<Record<string, unknown>>(sql);
 
 /** A server's in-memory PGlite shared on a socket, and a client Database on that socket. */
-async function sharedOverSocket(): Promise<{ server: Database; client: Database; dir: string; close: () => Promise<void> }> {
+async function sharedOverSocket(): Promise<{ server: Database; client: Database; dir: string; writers: () => number; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ot-sock-'));
   const server = await openDatabase({ kind: 'pglite', dataDir: null });
-  await server.share?.(join(dir, 'db.sock'));
+  let writers = 0;
+  await server.share?.(join(dir, 'db.sock'), () => (writers += 1));
   const client = await connectPgliteSocket(join(dir, 'db.sock'));
   return {
     server,
     client,
     dir,
+    writers: () => writers,
     close: async () => {
       await client.close();
       await server.close();
@@ -245,10 +247,28 @@ describe('PGlite shared on a socket (the CLI while the server runs)', () => {
       await new Promise(() => undefined);
     });
     await ready;
+    const before = shared.writers();
     await quitter.close();
     // Had the transaction stayed open, this would wait for ever (or see bonus 50 later).
     expect(await server.query('SELECT bonus FROM users WHERE id = $1', [u.id])).toEqual([{ bonus: 0 }]);
     void inside.catch(() => undefined);
+    // It changed a row (rolled back since): the server hears of it and reloads its caches, to be safe.
+    expect(shared.writers()).toBe(before + 1);
+  });
+
+  it('tells the server when a client that changed rows goes away, and not for one that only read', async () => {
+    const { server, dir } = shared;
+    const u = await aUser(server);
+    const reader = await connectPgliteSocket(join(dir, 'db.sock'));
+    const before = shared.writers();
+    await reader.query('SELECT * FROM users WHERE id = $1', [u.id]);
+    await reader.query('UPDATE users SET bonus = 1 WHERE id = -1');
+    await reader.close();
+    const writer = await connectPgliteSocket(join(dir, 'db.sock'));
+    await writer.prisma.user.update({ where: { id: u.id }, data: { bonus: 3 } });
+    expect(shared.writers()).toBe(before);
+    await writer.close();
+    await expect.poll(() => shared.writers()).toBe(before + 1);
   });
 
   it('tells a socket nobody listens on from a missing one, and refuses a stranger', async () => {
