@@ -10,7 +10,7 @@
  *  2. generates the pools (gen-pools.mjs) in bench/out/pools;
  *  3. creates a fresh PGlite data dir bench/out/data and loads the pools as users (passkeys)
  *     and torrents (info hashes) with `npm run cli -- bench-fixture --pools bench/out/pools`;
- *  4. writes bench/targets.json (opentracker, bt-tracker, new-tracker = this server started
+ *  4. writes bench/out/targets.json (opentracker, bt-tracker, new-tracker = this server started
  *     with `node --expose-gc --import tsx src/main.ts`, PERF_PROBE=true, LOG_LEVEL=warn);
  *  5. runs bench.mjs (server pinned to CPU 0, wrk on CPU 1) and summarize.mjs;
  *  6. profiles this server (`node --cpu-prof`) under announce load and keeps the samples of
@@ -106,6 +106,8 @@ if (opt.help) {
 }
 
 const OUT = 'bench/out';
+/** Written on every run (DATA_DIR may be another checkout's), so it lives with the run's other files. */
+const TARGETS = `${OUT}/targets.json`;
 const HARNESS = `${OUT}/harness`;
 const POOLS = `${OUT}/pools`;
 const DATA = `${OUT}/data`;
@@ -686,15 +688,15 @@ async function main(): Promise<void> {
   }
   if (!jsonl) {
     const btDir = prepareBtDir();
-    writeFileSync('bench/targets.json', `${JSON.stringify(targets(DATA), null, 2)}\n`);
-    log('wrote bench/targets.json');
+    writeFileSync(TARGETS, `${JSON.stringify(targets(DATA), null, 2)}\n`);
+    log(`wrote ${TARGETS}`);
     jsonl = `${OUT}/run-${STAMP}.jsonl`;
     log(`side-by-side run -> ${jsonl}`);
     await runInherit(
       'node',
       [
         `${HARNESS}/bench.mjs`,
-        '--targets', 'bench/targets.json',
+        '--targets', TARGETS,
         '--only', opt.only,
         '--tests', opt.tests,
         '--rounds', opt.rounds,

@@ -5,7 +5,7 @@
  * response (compat/shapes/). scripts/check-compat-map.ts checks this table against the
  * documents and compat/README.md.
  */
-import { contentDisposition } from '../src/shared/content-disposition.ts';
+import { torrentFileHeaders } from '../src/shared/content-disposition.ts';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   CompatAuthLoginDocument,
@@ -148,13 +148,7 @@ export const restRoutes: readonly RestRoute[] = [
       return {
         kind: 'file',
         body,
-        headers: {
-          'content-type': 'application/x-bittorrent',
-          'content-length': String(body.length),
-          'content-disposition': contentDisposition(data.torrent.name),
-          'cache-control': 'private, no-store',
-          'x-content-type-options': 'nosniff',
-        },
+        headers: torrentFileHeaders(data.torrent.name, body.length),
       };
     },
   }),

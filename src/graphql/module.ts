@@ -9,11 +9,10 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate } from '../auth/viewer.ts';
 import type { ModuleFactory, ServerModule } from '../server/module.ts';
 import { createRateLimits, limiterKey, RateLimited, redisLimiterFactory, type LimitClass, type LimitRule, type LimiterFactory, type RateLimits } from '../ratelimit/limiter.ts';
-import { contentDisposition } from '../shared/content-disposition.ts';
-import { announceUrlFor, buildDownload } from '../torrents/download.ts';
+import { torrentFileHeaders } from '../shared/content-disposition.ts';
+import { personalDownload } from '../torrents/download.ts';
 import { TorrentFileMissing } from '../torrents/errors.ts';
 import { createGraphQLPubSub, type GraphQLPubSub } from './pubsub.ts';
-import { canSee } from './types/torrent.ts';
 import { createGraphQLYoga, GRAPHQL_PATH, MAX_JSON_BODY, type OpenTrackerYoga } from './yoga.ts';
 
 export interface GraphQLModuleOptions {
@@ -64,21 +63,14 @@ export function createGraphQLModule(options: GraphQLModuleOptions = {}): ModuleF
       }
       if (!auth.viewer) return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'sign in first', ...(auth.problem ? { reason: auth.problem } : {}) } }, { 'www-authenticate': 'Bearer' });
       const user = app.users.byId(auth.viewer.id);
-      const torrent = await app.db.prisma.torrent.findUnique({
-        where: { id },
-        select: { name: true, info: true, pieceLayers: true, comment: true, createdBy: true, createdAt: true, status: true, uploaderId: true },
-      });
-      if (!user || !torrent || !canSee(auth.viewer, torrent)) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'torrent not found' } });
-      if (!torrent.info) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: new TorrentFileMissing().message } });
-      const body = buildDownload(torrent, announceUrlFor(app.config.publicUrl, user.passkey));
-      res.writeHead(200, {
-        'content-type': 'application/x-bittorrent',
-        'content-length': String(body.length),
-        'content-disposition': contentDisposition(torrent.name),
-        'cache-control': 'private, no-store',
-        'x-content-type-options': 'nosniff',
-      });
-      res.end(body);
+      if (!user) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'torrent not found' } });
+      const found = await personalDownload(app.db.prisma, id, auth.viewer, app.config.publicUrl, user.passkey);
+      if (!found.ok) {
+        const message = found.reason === 'file-missing' ? new TorrentFileMissing().message : 'torrent not found';
+        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message } });
+      }
+      res.writeHead(200, torrentFileHeaders(found.name, found.body.length));
+      res.end(found.body);
     }
 
     const module: GraphQLModule = {

@@ -4,8 +4,11 @@
  * v2/hybrid torrents, the stored `piece layers` bytes. `announce` carries the user's passkey;
  * there is no `announce-list` (a private torrent talks to this tracker only).
  */
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Role } from '../generated/prisma/enums.ts';
 import { encodeDict, RawBencode } from './bencode.ts';
 import { TorrentFileMissing } from './errors.ts';
+import { canSee } from './visibility.ts';
 
 export interface DownloadableTorrent {
   /** Null for a torrent imported without its .torrent file. */
@@ -33,4 +36,27 @@ export function buildDownload(torrent: DownloadableTorrent, announceUrl: string)
     info: raw(torrent.info),
     'piece layers': torrent.pieceLayers && torrent.pieceLayers.length > 0 ? raw(torrent.pieceLayers) : undefined,
   });
+}
+
+export type PersonalDownload = { ok: true; name: string; body: Buffer } | { ok: false; reason: 'not-found' | 'file-missing' };
+
+/**
+ * The torrent `id` as `viewer` downloads it, with `passkey` in its announce URL: not-found for
+ * a torrent the viewer may not see, as for an unknown one; file-missing for one imported
+ * without its .torrent file.
+ */
+export async function personalDownload(
+  prisma: PrismaClient,
+  id: number,
+  viewer: { id: number; role: Role },
+  publicUrl: string,
+  passkey: string,
+): Promise<PersonalDownload> {
+  const torrent = await prisma.torrent.findUnique({
+    where: { id },
+    select: { name: true, info: true, pieceLayers: true, comment: true, createdBy: true, createdAt: true, status: true, uploaderId: true },
+  });
+  if (!torrent || !canSee(viewer, torrent)) return { ok: false, reason: 'not-found' };
+  if (!torrent.info) return { ok: false, reason: 'file-missing' };
+  return { ok: true, name: torrent.name, body: buildDownload(torrent, announceUrlFor(publicUrl, passkey)) };
 }
