@@ -19,7 +19,8 @@ export default defineConfig({
   test: {
     maxWorkers: 2,
     projects: [
-      { test: { ...shared, name: 'embedded', include: ['test/**/*.test.ts'], env: { OT_TEST_BACKEND: 'pglite' } } },
+      // Test databases are restored from one migrated PGlite dump (test/support/pglite-template.ts).
+      { test: { ...shared, name: 'embedded', include: ['test/**/*.test.ts'], env: { OT_TEST_BACKEND: 'pglite' }, globalSetup: ['test/support/pglite-template.ts'] } },
       ...(process.env.DATABASE_URL
         ? [{ test: { ...shared, name: 'postgres', include: ['test/**/*.int.test.ts', 'test/**/*.e2e.test.ts'], env: { OT_TEST_BACKEND: 'postgres' } } }]
         : []),

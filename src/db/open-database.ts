@@ -20,7 +20,10 @@ import { servePglite, SocketTransport, type PgliteSocketServer } from './pglite-
  * `thread`: where PGlite runs; `worker` (the default) keeps its WebAssembly off the event loop
  * (src/db/pglite-connection.ts), `main` is for debugging (PGLITE_THREAD).
  */
-export type DatabaseConfig = { kind: 'pglite'; dataDir: string | null; thread?: PgliteThread } | { kind: 'postgres'; url: string };
+export type DatabaseConfig =
+  /** `from`: start from a dump (Database.dump) instead of an empty cluster. */
+  | { kind: 'pglite'; dataDir: string | null; thread?: PgliteThread; from?: Uint8Array<ArrayBuffer> }
+  | { kind: 'postgres'; url: string };
 
 /** Runs one SQL script (several statements) outside Prisma: migrations and tests use it. */
 export type ExecScript = (sql: string) => Promise<void>;
@@ -45,6 +48,8 @@ export interface Database extends Session {
    * client that changed rows goes away. The caller secures the directory.
    */
   share?(socketPath: string, afterWrites: () => void): Promise<void>;
+  /** Embedded PGlite only: the data directory as a tarball, to open a copy from (DatabaseConfig `from`). */
+  dump?(): Promise<Uint8Array<ArrayBuffer>>;
   close(): Promise<void>;
 }
 
@@ -99,6 +104,7 @@ function pgliteDatabase(pg: PgliteConnection, close: () => Promise<void>, share?
     // The session holds PGlite's one connection: other statements wait until fn ends.
     withSession: (fn) => pg.exclusive((h) => fn(sessionOf(h))),
     ...(share ? { share } : {}),
+    ...(pg.thread === 'socket' ? {} : { dump: () => pg.dump() }),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -108,11 +114,11 @@ function pgliteDatabase(pg: PgliteConnection, close: () => Promise<void>, share?
   };
 }
 
-async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker'): Promise<Database> {
+async function openPglite(dataDir: string | null, thread: PgliteThread = 'worker', from?: Uint8Array<ArrayBuffer>): Promise<Database> {
   const release = dataDir ? takeLock(dataDir) : () => undefined;
   let pg: PgliteConnection;
   try {
-    pg = await PgliteConnection.open(dataDir, thread);
+    pg = await PgliteConnection.open(dataDir, thread, from);
   } catch (err) {
     release();
     throw err;
@@ -186,5 +192,5 @@ async function openPostgres(url: string): Promise<Database> {
 }
 
 export function openDatabase(config: DatabaseConfig): Promise<Database> {
-  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir, config.thread);
+  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir, config.thread, config.from);
 }

@@ -4,9 +4,12 @@
 // PostgreSQL sees (transactions rely on it). Plain JavaScript on purpose: a worker thread does
 // not inherit tsx's loader on Node 20, and this file must also load under vitest and plain node.
 //
-// Requests:  { id, op: 'query', sql, params, rowMode, rawTypes } | { id, op: 'exec', sql } | { id, op: 'close' }
+// `workerData.from` (optional): a dump (op 'dump') to start from instead of an empty cluster.
+//
+// Requests:  { id, op: 'query', sql, params, rowMode, rawTypes } | { id, op: 'exec', sql } | { id, op: 'dump' } | { id, op: 'close' }
 // Replies:   { id, ok: true, result } | { id, ok: false, error: { name, message, stack, database, props } }
 // First message from here: { ready: true } or { ready: false, error }.
+import { Blob } from 'node:buffer';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import process from 'node:process';
@@ -37,6 +40,8 @@ async function run(pg, req) {
     }
     case 'exec':
       return (await pg.exec(req.sql)).map((r) => ({ rows: r.rows, fields: r.fields, affectedRows: r.affectedRows }));
+    case 'dump':
+      return new Uint8Array(await (await pg.dumpDataDir('none')).arrayBuffer());
     case 'close':
       await pg.close();
       return null;
@@ -65,7 +70,8 @@ if (workerData.nice) lowerOwnPriority(workerData.nice);
 const port = parentPort;
 let pg;
 try {
-  pg = workerData.dataDir ? await PGlite.create(workerData.dataDir) : await PGlite.create();
+  const options = workerData.from ? { loadDataDir: new Blob([workerData.from]) } : {};
+  pg = workerData.dataDir ? await PGlite.create(workerData.dataDir, options) : await PGlite.create(options);
 } catch (err) {
   port.postMessage({ ready: false, error: marshalError(err) });
   process.exit(1);

@@ -144,6 +144,38 @@ function threadNice(): Map<string, number> {
   return nice;
 }
 
+describe('PGlite restored from a dump (what every test database starts from)', () => {
+  it.each<PgliteThread>(['worker', 'main'])('on the %s thread: holds the dumped rows, and the copy and the original change apart', async (thread) => {
+    const original = await openDatabase({ kind: 'pglite', dataDir: null, thread });
+    const copies: Database[] = [];
+    try {
+      await original.exec("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before')");
+      const dump = await original.dump?.();
+      expect(dump?.byteLength).toBeGreaterThan(0);
+      await original.exec("INSERT INTO kept VALUES ('after the dump')");
+      copies.push(await openDatabase({ kind: 'pglite', dataDir: null, thread, ...(dump ? { from: dump } : {}) }));
+      copies.push(await openDatabase({ kind: 'pglite', dataDir: null, thread, ...(dump ? { from: dump } : {}) }));
+      const [a, b] = copies as [Database, Database];
+      await a.exec("INSERT INTO kept VALUES ('in copy a')");
+      expect(await rows(a, 'SELECT v FROM kept ORDER BY v')).toEqual([{ v: 'before' }, { v: 'in copy a' }]);
+      expect(await rows(b, 'SELECT v FROM kept ORDER BY v')).toEqual([{ v: 'before' }]);
+      expect(await rows(original, 'SELECT v FROM kept ORDER BY v')).toEqual([{ v: 'after the dump' }, { v: 'before' }]);
+    } finally {
+      for (const c of copies) await c.close();
+      await original.close();
+    }
+  });
+
+  it('a connection shared from another process has no dump to give', async () => {
+    const shared = await sharedOverSocket();
+    try {
+      expect(shared.client.dump).toBeUndefined();
+    } finally {
+      await shared.close();
+    }
+  });
+});
+
 describe.runIf(process.platform === 'linux')('PGlite worker thread priority', () => {
   it('runs below the event loop (nice 5), and the event loop keeps its own priority', async () => {
     const before = threadNice();

@@ -5,6 +5,8 @@
  * listening on an ephemeral port of 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { inject } from 'vitest';
 import { createApp, type App, type AppOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -32,10 +34,23 @@ export async function freshPostgres(): Promise<ScratchDatabase | null> {
   return createScratchDatabase(base, `ot_test_${process.pid}`);
 }
 
+let template: Uint8Array<ArrayBuffer> | undefined;
+/** The migrated PGlite dump of test/support/pglite-template.ts, read once per test file. */
+function pgliteTemplate(): Uint8Array<ArrayBuffer> | undefined {
+  if (template) return template;
+  const path = inject('pgliteTemplate');
+  if (!path) return undefined;
+  const bytes = readFileSync(path);
+  template = new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return template;
+}
+
 /** An open, migrated test database (PGlite in memory or a fresh PostgreSQL database). */
 export async function openTestDatabase(): Promise<{ db: Database; url: string | null; close(): Promise<void> }> {
   const pgdb = await freshPostgres();
-  const db = await openDatabase(pgdb ? { kind: 'postgres', url: pgdb.url } : { kind: 'pglite', dataDir: null });
+  const from = pgdb ? undefined : pgliteTemplate();
+  const db = await openDatabase(pgdb ? { kind: 'postgres', url: pgdb.url } : { kind: 'pglite', dataDir: null, ...(from ? { from } : {}) });
+  // A no-op on the template (it holds every migration); the whole run on PostgreSQL.
   await migrate(db);
   return {
     db,
