@@ -49,7 +49,8 @@ const HELP = `usage: npm run bench:announce -- [options]
   --rounds N            bench.mjs rounds (target order rotated per round)          [2]
   --duration S          seconds per load run                                        [10]
   --tests LIST          bench.mjs tests                                             [fill,announce,close,mix]
-  --only LIST           targets (node-http-floor: node:http with a fixed body)     [opentracker,bt-tracker,node-http-floor,new-tracker]
+  --only LIST           targets (node-http-floor: node:http with a fixed body; node-net-floor:
+                        raw node:net, a fixed body)                                [opentracker,bt-tracker,node-http-floor,new-tracker]
   --connections C       wrk -c                                                      [64]
   --peers M --torrents N   pool sizes for the side-by-side run                      [100000 / 10000]
   --profile-duration S  seconds of announce load under --cpu-prof, twice (default and
@@ -230,6 +231,8 @@ function targets(dataDir: string): Target[] {
     { name: 'bt-tracker', url: 'http://127.0.0.1:8000', start: ['node', '--expose-gc', '{here}/servers/bt-server.mjs', '--port', '8000', '--stats', '0'], probe: 'perf-json' },
     // not a tracker: node:http answering a fixed body, the ceiling of any Node HTTP tracker on this machine now
     { name: 'node-http-floor', url: 'http://127.0.0.1:8100', start: ['node', '{here}/servers/node-floor.mjs', '--port', '8100', '--mode', 'http'], probe: null, tests: ['announce', 'close'] },
+    // not a tracker: raw node:net with a minimal request splitter, a fixed body: the floor of a server that reads its sockets itself, as this one does (src/server/tracker-connections.ts)
+    { name: 'node-net-floor', url: 'http://127.0.0.1:8101', start: ['node', '{here}/servers/node-floor.mjs', '--port', '8101', '--mode', 'net'], probe: null, tests: ['announce', 'close'] },
     {
       name: 'new-tracker',
       url: `http://127.0.0.1:${PORT}`,
