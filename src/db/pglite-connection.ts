@@ -102,12 +102,33 @@ export function applyParsers<T>(result: Results<T>, options: QueryOptions): Resu
  */
 const WORKER_NICE = 5;
 
-class WorkerTransport implements Transport {
+/**
+ * A transport that sends each statement as one message and gets one reply (the worker thread,
+ * a server's socket): parsers cannot cross, so the text of the types they name comes back raw
+ * and they run here.
+ */
+export abstract class MessageTransport implements Transport {
+  protected abstract request<R>(message: Record<string, unknown>): Promise<R>;
+  abstract close(): Promise<void>;
+
+  async query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
+    const rawTypes = options.parsers ? Object.keys(options.parsers).map(Number) : undefined;
+    const result = await this.request<Results<T>>({ op: 'query', sql, params, rowMode: options.rowMode ?? 'object', rawTypes });
+    return applyParsers(result, options);
+  }
+
+  exec(sql: string): Promise<Results[]> {
+    return this.request<Results[]>({ op: 'exec', sql });
+  }
+}
+
+class WorkerTransport extends MessageTransport {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
   private constructor(private readonly worker: Worker) {
+    super();
     worker.on('message', (reply: Reply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
@@ -148,7 +169,7 @@ class WorkerTransport implements Transport {
     return new WorkerTransport(worker);
   }
 
-  private request<R>(message: Record<string, unknown>): Promise<R> {
+  protected request<R>(message: Record<string, unknown>): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
@@ -156,16 +177,6 @@ class WorkerTransport implements Transport {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ ...message, id });
     });
-  }
-
-  async query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
-    const rawTypes = options.parsers ? Object.keys(options.parsers).map(Number) : undefined;
-    const result = await this.request<Results<T>>({ op: 'query', sql, params, rowMode: options.rowMode ?? 'object', rawTypes });
-    return applyParsers(result, options);
-  }
-
-  exec(sql: string): Promise<Results[]> {
-    return this.request<Results[]>({ op: 'exec', sql });
   }
 
   dump(): Promise<Uint8Array<ArrayBuffer>> {

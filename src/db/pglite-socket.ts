@@ -23,7 +23,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import { messages, type QueryOptions, type Results } from '@electric-sql/pglite';
-import { applyParsers, rebuildError, type ConnectionHandle, type MarshalledError, type PgliteConnection, type Transport } from './pglite-connection.ts';
+import { MessageTransport, rebuildError, type ConnectionHandle, type MarshalledError, type PgliteConnection } from './pglite-connection.ts';
 
 const PROTOCOL = 'opentracker-pglite/1';
 /** Larger frames are refused: no statement or result of ours comes near it. */
@@ -206,7 +206,7 @@ export class PgliteSocketError extends Error {
 }
 
 /** The client's end: a Transport for PgliteConnection.remote(). */
-export class SocketTransport implements Transport {
+export class SocketTransport extends MessageTransport {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
@@ -216,6 +216,7 @@ export class SocketTransport implements Transport {
     /** The serving process. */
     readonly serverPid: number,
   ) {
+    super();
     const stop = (err: Error) => {
       this.failure ??= err;
       for (const waiter of this.pending.values()) waiter.reject(this.failure);
@@ -262,23 +263,13 @@ export class SocketTransport implements Transport {
     });
   }
 
-  private request<R>(message: Record<string, unknown>): Promise<R> {
+  protected request<R>(message: Record<string, unknown>): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.socket.write(frame({ ...message, id }));
     });
-  }
-
-  async query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
-    const rawTypes = options.parsers ? Object.keys(options.parsers).map(Number) : undefined;
-    const result = await this.request<Results<T>>({ op: 'query', sql, params, rowMode: options.rowMode ?? 'object', rawTypes });
-    return applyParsers(result, options);
-  }
-
-  exec(sql: string): Promise<Results[]> {
-    return this.request<Results[]>({ op: 'exec', sql });
   }
 
   async hold(): Promise<void> {

@@ -8,7 +8,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,22 +16,13 @@ import { makeV1Torrent } from '../../src/torrents/make.ts';
 import { registerTorrent } from '../../src/torrents/register.ts';
 import { sourceTagFor } from '../../src/torrents/source.ts';
 import { aUser, type TestUser } from '../support/factories.ts';
+import { freePort } from '../support/free-port.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const hasQbt = spawnSync('qbittorrent-nox', ['--version'], { stdio: 'ignore' }).status === 0;
 const inCi = Boolean(process.env.CI);
 if (!hasQbt && !inCi) process.stderr.write('qBittorrent RSS e2e skipped: qbittorrent-nox is missing (apt-get install qbittorrent-nox)\n');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, every = 250): Promise<T> {
   const deadline = Date.now() + ms;

@@ -18,7 +18,8 @@ import { announceUrlFor, buildDownload } from '../../src/torrents/download.ts';
 import { registerTorrent } from '../../src/torrents/register.ts';
 import { sourceTagFor } from '../../src/torrents/source.ts';
 import { aUser, type TestUser } from '../support/factories.ts';
-import { freePort, hasLibtorrent, killChildren, ltSession, PYTHON, run, writeLtScript } from '../support/libtorrent.ts';
+import { freePort } from '../support/free-port.ts';
+import { hasLibtorrent, killChildren, ltSession, PYTHON, run, writeLtScript } from '../support/libtorrent.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const hasAria2 = spawnSync('aria2c', ['--version'], { stdio: 'ignore' }).status === 0;
