@@ -17,9 +17,7 @@ const shared = {
 
 export default defineConfig({
   test: {
-    // Three on two cores: most suites wait on sockets and child processes (real clients, the CLI,
-    // npm start), so a third keeps both cores busy; the whole run stays well under CI's 20 minutes.
-    maxWorkers: 3,
+    maxWorkers: 2,
     projects: [
       // Test databases are restored from one migrated PGlite dump (test/support/pglite-template.ts).
       { test: { ...shared, name: 'embedded', include: ['test/**/*.test.ts'], env: { OT_TEST_BACKEND: 'pglite' }, globalSetup: ['test/support/pglite-template.ts'] } },
