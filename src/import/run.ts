@@ -252,8 +252,16 @@ export async function runImport(db: Database, opts: ImportOptions): Promise<Impo
       const begin = () => (opts.dryRun ? Promise.resolve() : s.exec('BEGIN'));
       const commit = () => (opts.dryRun ? Promise.resolve() : s.exec('COMMIT'));
       await s.exec('BEGIN');
+      let runId: number | undefined;
       try {
-        await copy(s, reader, report, { plan, previous, onBadFile, dryRun: opts.dryRun === true, out, begin, commit });
+        // Committed with the first batch: from then on a stopped run is a previous import (checkTarget).
+        const [run] = await s.query<{ id: number }>(
+          `INSERT INTO import_runs (kind, source, started_at, max_user_id, max_torrent_id, report)
+           SELECT $1, $2, $3, COALESCE(MAX(max_user_id), 0), COALESCE(MAX(max_torrent_id), 0), '{"finished": false}'::jsonb FROM import_runs RETURNING id`,
+          [report.kind, report.source, report.startedAt],
+        );
+        runId = (run as { id: number }).id;
+        await copy(s, reader, report, { plan, previous, onBadFile, dryRun: opts.dryRun === true, out, begin, commit, run: runId });
         if (!opts.dryRun) await s.exec('COMMIT');
       } catch (err) {
         await s.exec('ROLLBACK').catch(() => undefined);
@@ -266,14 +274,7 @@ export async function runImport(db: Database, opts: ImportOptions): Promise<Impo
       }
       report.seconds = (Date.now() - started) / 1000;
       const [ids] = await s.query<{ u: number | null; t: number | null }>('SELECT (SELECT MAX(id) FROM users) AS u, (SELECT MAX(id) FROM torrents) AS t');
-      await s.query('INSERT INTO import_runs (kind, source, started_at, max_user_id, max_torrent_id, report) VALUES ($1, $2, $3, $4, $5, $6::jsonb)', [
-        report.kind,
-        report.source,
-        report.startedAt,
-        ids?.u ?? 0,
-        ids?.t ?? 0,
-        JSON.stringify(report),
-      ]);
+      await s.query('UPDATE import_runs SET finished_at = now(), max_user_id = $2, max_torrent_id = $3, report = $4::jsonb WHERE id = $1', [runId, ids?.u ?? 0, ids?.t ?? 0, JSON.stringify(report)]);
     });
     report.lost = await reader.lost();
     return report;
@@ -296,6 +297,17 @@ async function checkAllFiles(reader: SiteReader, out: (line: string) => void): P
   if (problems.length > 0) throw new ImportError(`${problems.length} .torrent file(s) cannot be kept, so nothing was imported (--on-bad-file abort): ${problems.slice(0, 10).map((p) => `torrent ${p.id}: ${p.reason}`).join('; ')}`);
 }
 
+/**
+ * Users and torrents are read in id order: after a batch commits, every id up to its last is
+ * the old site's, so a run that stops between batches leaves a row saying how far it got, and
+ * the next run's checks (checkTarget) take those rows for the import's own, not this site's.
+ */
+async function imported(s: Session, run: number, column: 'max_user_id' | 'max_torrent_id', rows: Array<{ id: number }>): Promise<void> {
+  if (rows.length === 0) return;
+  const last = rows.reduce((m, r) => (r.id > m ? r.id : m), 0);
+  await s.query(`UPDATE import_runs SET ${column} = GREATEST(${column}, $2) WHERE id = $1`, [run, last]);
+}
+
 interface CopyContext {
   plan: Map<number, UserPlan>;
   previous: boolean;
@@ -304,6 +316,8 @@ interface CopyContext {
   out: (line: string) => void;
   begin: () => Promise<void>;
   commit: () => Promise<void>;
+  /** This run's import_runs row: its max ids follow each committed batch, so an interrupted run is resumed by running it again. */
+  run: number;
 }
 
 async function copy(s: Session, reader: SiteReader, report: ImportReport, ctx: CopyContext): Promise<void> {
@@ -371,6 +385,7 @@ async function copy(s: Session, reader: SiteReader, report: ImportReport, ctx: C
   await table('users', usersWithPlan(), async (rows) => {
     if (ctx.previous) await target.makeRoomForUsers(s, rows);
     for (const u of rows) if (u.invitedById !== null) invitedBy.push([u.id, userIds.has(u.invitedById) ? u.invitedById : null]);
+    await imported(s, ctx.run, 'max_user_id', rows);
     return target.writeUsers(s, rows);
   });
   // Who invited whom, once every inviter exists (part of writing the users: not counted apart).
@@ -431,6 +446,7 @@ async function copy(s: Session, reader: SiteReader, report: ImportReport, ctx: C
       });
       torrentIds.add(r.id);
     }
+    await imported(s, ctx.run, 'max_torrent_id', prepared);
     return target.writeTorrents(s, prepared);
   });
 
