@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import { manualClock } from '../../../src/shared/clock.ts';
 import { aTorrent, aUser, encodeBytes, type TestTorrent, type TestUser } from '../../support/factories.ts';
 import { startTestApp, swarmBackends, type TestApp } from '../../support/test-app.ts';
 import { announceMsg, bin, connect, offers, randomId, type RawPeer } from './ws-client.ts';
@@ -308,13 +309,21 @@ describe.each(swarmBackends)('WebTorrent tracker (WebSocket /announce, %s swarm 
   });
 
   // The two below do not involve the store.
-  it.skipIf(backend === 'redis')('refuses an address that guesses passkeys, before any lookup', async () => {
-    const t2 = await startTestApp({}, { swarmBackend: backend, timers: false });
+  it.skipIf(backend === 'redis')('refuses an address that guesses passkeys, before any lookup, for the rest of the minute', async () => {
+    // The count is per clock minute: on the system clock, thirty guesses that straddle a minute
+    // boundary are two minutes' worth, and the test would pass or fail by the time it ran.
+    const clock = manualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+    const t2 = await startTestApp({}, { swarmBackend: backend, timers: false, clock });
     try {
       const u = await aUser(t2.db);
       const url = `ws://127.0.0.1:${t2.port}/announce?passkey=`;
       for (let i = 0; i < 30; i++) await expect(connect(url + i.toString(16).padStart(32, '0'))).rejects.toMatchObject({ status: 401 });
       await expect(connect(url + u.passkey)).rejects.toMatchObject({ status: 429 });
+      clock.advance(59_000);
+      await expect(connect(url + u.passkey)).rejects.toMatchObject({ status: 429 });
+      clock.advance(1_000);
+      const welcome = await connect(url + u.passkey);
+      welcome.ws.terminate();
     } finally {
       await t2.stop();
     }
