@@ -9,13 +9,12 @@ import type { AppContext } from '../app-context.ts';
 import type { CachedUser } from '../cache/user-directory.ts';
 import { torrentFileHeaders } from '../shared/content-disposition.ts';
 import { personalDownload } from '../torrents/download.ts';
-import { TorrentFileMissing } from '../torrents/errors.ts';
 
 export async function serveDownload(app: AppContext, res: ServerResponse, id: number, user: CachedUser): Promise<void> {
   const found = await personalDownload(app.db.prisma, id, user, app.config.publicUrl, user.passkey);
   if (!found.ok) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(found.reason === 'file-missing' ? `${new TorrentFileMissing().message}\n` : 'torrent not found\n');
+    res.end(`${found.message}\n`);
     return;
   }
   res.writeHead(200, torrentFileHeaders(found.name, found.body.length));

@@ -11,7 +11,6 @@ import type { ModuleFactory, ServerModule } from '../server/module.ts';
 import { createRateLimits, limiterKey, RateLimited, redisLimiterFactory, type LimitClass, type LimitRule, type LimiterFactory, type RateLimits } from '../ratelimit/limiter.ts';
 import { torrentFileHeaders } from '../shared/content-disposition.ts';
 import { personalDownload } from '../torrents/download.ts';
-import { TorrentFileMissing } from '../torrents/errors.ts';
 import { createGraphQLPubSub, type GraphQLPubSub } from './pubsub.ts';
 import { createGraphQLYoga, GRAPHQL_PATH, MAX_JSON_BODY, type OpenTrackerYoga } from './yoga.ts';
 
@@ -65,10 +64,7 @@ export function createGraphQLModule(options: GraphQLModuleOptions = {}): ModuleF
       const user = app.users.byId(auth.viewer.id);
       if (!user) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'torrent not found' } });
       const found = await personalDownload(app.db.prisma, id, auth.viewer, app.config.publicUrl, user.passkey);
-      if (!found.ok) {
-        const message = found.reason === 'file-missing' ? new TorrentFileMissing().message : 'torrent not found';
-        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message } });
-      }
+      if (!found.ok) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: found.message } });
       res.writeHead(200, torrentFileHeaders(found.name, found.body.length));
       res.end(found.body);
     }

@@ -38,12 +38,13 @@ export function buildDownload(torrent: DownloadableTorrent, announceUrl: string)
   });
 }
 
-export type PersonalDownload = { ok: true; name: string; body: Buffer } | { ok: false; reason: 'not-found' | 'file-missing' };
+/** On failure, what the 404 says: the same words on every route that serves a download. */
+export type PersonalDownload = { ok: true; name: string; body: Buffer } | { ok: false; message: string };
 
 /**
- * The torrent `id` as `viewer` downloads it, with `passkey` in its announce URL: not-found for
- * a torrent the viewer may not see, as for an unknown one; file-missing for one imported
- * without its .torrent file.
+ * The torrent `id` as `viewer` downloads it, with `passkey` in its announce URL; not found for
+ * a torrent the viewer may not see, as for an unknown one, and a failure naming the lost file
+ * for one imported without its .torrent file.
  */
 export async function personalDownload(
   prisma: PrismaClient,
@@ -56,7 +57,7 @@ export async function personalDownload(
     where: { id },
     select: { name: true, info: true, pieceLayers: true, comment: true, createdBy: true, createdAt: true, status: true, uploaderId: true },
   });
-  if (!torrent || !canSee(viewer, torrent)) return { ok: false, reason: 'not-found' };
-  if (!torrent.info) return { ok: false, reason: 'file-missing' };
+  if (!torrent || !canSee(viewer, torrent)) return { ok: false, message: 'torrent not found' };
+  if (!torrent.info) return { ok: false, message: new TorrentFileMissing().message };
   return { ok: true, name: torrent.name, body: buildDownload(torrent, announceUrlFor(publicUrl, passkey)) };
 }

@@ -95,7 +95,6 @@ while True:
     time.sleep(0.05)
 `;
 
-
 export interface LtEvent {
   event: string;
   [k: string]: unknown;
